@@ -1,0 +1,74 @@
+// swift-tools-version:6.0
+// Riker: a self-hosted git-push build and deploy server.
+//
+// Targets stack in the order of the pipeline: C shims → library wrappers → Core →
+// Release (store) → Build → Deploy → Agent → Receive (ssh, hooks) → Commands → executables.
+// Language mode 5: the C-handle wrappers and process code are easier to keep correct
+// with explicit locks than with strict-concurrency annotations everywhere.
+import PackageDescription
+
+let v5: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "riker",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "riker", targets: ["riker"]),
+        .executable(name: "riker-agent", targets: ["riker-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+    ],
+    targets: [
+        // Typed C shims: one per C library, since curl_easy_setopt and git_libgit2_opts are variadic.
+        .target(name: "CGit2", linkerSettings: [.linkedLibrary("git2")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CArchive", linkerSettings: [.linkedLibrary("archive")]),
+        // libc calls Swift's Glibc module does not expose (GNU extensions for posix_spawn).
+        .target(name: "CRikerSystem"),
+
+        // The only modules that import the C libraries.
+        .target(name: "RikerGit", dependencies: ["CGit2", "RikerCore"], swiftSettings: v5),
+        .target(name: "RikerArchive", dependencies: ["CArchive", "RikerCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        .target(name: "RikerHTTP", dependencies: ["CCurl", "RikerCore"], swiftSettings: v5),
+
+        // Paths, names, errors, Heroku-style output, processes, files: what every layer shares.
+        .target(name: "RikerCore", dependencies: ["CRikerSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        // The release store (local directory or S3) and the records kept in it.
+        .target(name: "RikerRelease", dependencies: ["RikerCore", "RikerHTTP", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        // Checkout → builder detection → buildpack compile → slug directory.
+        .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
+        // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
+        .target(name: "RikerDeploy", dependencies: ["RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive"], swiftSettings: v5),
+        // riker-agent: installs releases from the store, supervises processes, proxies the port.
+        .target(name: "RikerAgent", dependencies: [
+            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ], swiftSettings: v5),
+        // The SSH forced command, authorized keys, and the git hooks.
+        .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy"], swiftSettings: v5),
+        // The command-line surface of `riker` and `riker-agent`.
+        .target(name: "RikerCommands", dependencies: [
+            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerAgent",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        .executableTarget(name: "riker", dependencies: ["RikerCommands"], swiftSettings: v5),
+        .executableTarget(name: "riker-agent", dependencies: ["RikerCommands"], swiftSettings: v5),
+
+        .target(name: "RikerTestSupport", dependencies: ["RikerCore"], path: "Tests/RikerTestSupport", swiftSettings: v5),
+        .testTarget(name: "RikerCoreTests", dependencies: ["RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerGitTests", dependencies: ["RikerGit", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerArchiveTests", dependencies: ["RikerArchive", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerHTTPTests", dependencies: ["RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerTestSupport"], swiftSettings: v5),
+        // End to end: real sshd, real git push, real HTTP to the deployed app.
+        .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerTestSupport"], swiftSettings: v5),
+    ]
+)

@@ -1,0 +1,7 @@
+#ifndef RIKER_CSYSTEM_H
+#define RIKER_CSYSTEM_H
+#include <spawn.h>
+
+/* posix_spawn_file_actions_addchdir_np needs _GNU_SOURCE, which Swift's Glibc import does not set. */
+int riker_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+#endif

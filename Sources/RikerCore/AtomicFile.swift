@@ -1,0 +1,95 @@
+import Foundation
+
+/// Small file helpers with the guarantees the store and key ring need.
+public enum AtomicFile {
+    /// Writes `data` to a temp file beside `url`, fsyncs it, and renames it over `url`:
+    /// readers see the old or the new content, never a mix.
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = try writeTemp(data, in: dir, mode: mode)
+        guard rename(tmp.path, url.path) == 0 else {
+            let err = errno
+            unlink(tmp.path)
+            throw RikerError.posix("cannot replace", path: url.path, errno: err)
+        }
+    }
+
+    /// Writes `data` to `url` only if nothing is there yet (link(2) of a complete temp file, so a
+    /// reader never sees a partial file). Returns false if `url` already existed.
+    public static func createIfAbsent(_ data: Data, at url: URL, mode: mode_t = 0o644) throws -> Bool {
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = try writeTemp(data, in: dir, mode: mode)
+        defer { unlink(tmp.path) }
+        if link(tmp.path, url.path) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw RikerError.posix("cannot create", path: url.path)
+    }
+
+    /// Reads a whole file, or nil if it does not exist.
+    public static func read(_ url: URL) throws -> Data? {
+        do { return try Data(contentsOf: url) } catch {
+            if !FileManager.default.fileExists(atPath: url.path) { return nil }
+            throw RikerError(.io, "cannot read \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    private static func writeTemp(_ data: Data, in dir: URL, mode: mode_t) throws -> URL {
+        var template = Array(dir.appendingPathComponent(".tmp-XXXXXX").path.utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw RikerError.posix("cannot create a temp file in", path: dir.path) }
+        let path = String(cString: template)
+        defer { close(fd) }
+        let ok = data.withUnsafeBytes { writeAll(fd, $0) }
+        guard ok, fchmod(fd, mode) == 0, fsync(fd) == 0 else {
+            let err = errno
+            unlink(path)
+            throw RikerError.posix("cannot write", path: path, errno: err)
+        }
+        return URL(fileURLWithPath: path)
+    }
+}
+
+/// An advisory lock on a file (flock(2)), released when the value is closed or the process dies.
+public final class FileLock {
+    private var fd: Int32
+
+    /// Blocks until the exclusive lock on `url` is held (the file is created if needed).
+    public init(_ url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RikerError.posix("cannot open lock", path: url.path) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let err = errno
+            close(fd)
+            throw RikerError.posix("cannot lock", path: url.path, errno: err)
+        }
+    }
+
+    private init(fd: Int32) { self.fd = fd }
+
+    /// Takes the lock only if nobody holds it; nil if it is held elsewhere.
+    public static func tryLock(_ url: URL) throws -> FileLock? {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RikerError.posix("cannot open lock", path: url.path) }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return FileLock(fd: fd) }
+        close(fd)
+        return nil
+    }
+
+    /// Runs `body` while holding the lock on `url`.
+    public static func withLock<T>(_ url: URL, _ body: () throws -> T) throws -> T {
+        let lock = try FileLock(url)
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    public func unlock() {
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
+    deinit { unlock() }
+}

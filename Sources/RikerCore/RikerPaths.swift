@@ -1,0 +1,38 @@
+import Foundation
+
+/// Every path Riker uses, derived from one root (`--root`, `$RIKER_ROOT`, then `/var/lib/riker`).
+public struct RikerPaths: Sendable {
+    public let root: URL
+
+    public init(root: URL) { self.root = root.standardizedFileURL }
+
+    /// Resolves the root from an explicit option, then `$RIKER_ROOT`, then `/var/lib/riker`.
+    public static func resolve(_ explicit: String?) -> RikerPaths {
+        let env = ProcessInfo.processInfo.environment["RIKER_ROOT"]
+        let path = explicit ?? (env?.isEmpty == false ? env! : "/var/lib/riker")
+        return RikerPaths(root: URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).absoluteURL)
+    }
+
+    public var sshDir: URL { root.appendingPathComponent(".ssh") }
+    public var authorizedKeys: URL { sshDir.appendingPathComponent("authorized_keys") }
+    /// Key metadata (admin flag, app list); `authorized_keys` is generated from it.
+    public var keysFile: URL { root.appendingPathComponent("keys.json") }
+    public var reposDir: URL { root.appendingPathComponent("repos") }
+    public func repo(_ app: String) -> URL { reposDir.appendingPathComponent("\(app).git") }
+    /// The embedded default release store (a local directory with the S3 layout).
+    public var localStore: URL { root.appendingPathComponent("store") }
+    /// Per-app buildpack CACHE_DIR, kept between builds.
+    public func buildCache(_ app: String) -> URL { root.appendingPathComponent("cache").appendingPathComponent(app) }
+    /// Third-party buildpacks fetched by URL.
+    public var buildpacksCache: URL { root.appendingPathComponent("buildpacks") }
+    /// Scratch space for builds; removed after each build.
+    public var tmpDir: URL { root.appendingPathComponent("tmp") }
+    /// Working directories of the local target's agents.
+    public func instanceDir(app: String, env: String, instance: String) -> URL {
+        root.appendingPathComponent("instances").appendingPathComponent(app).appendingPathComponent(env).appendingPathComponent(instance)
+    }
+    public var sshdDir: URL { root.appendingPathComponent("sshd") }
+    /// Settings of this Riker server (store URL and the like), `KEY=VALUE` lines.
+    public var serverConfig: URL { root.appendingPathComponent("riker.conf") }
+    public var rootLock: URL { root.appendingPathComponent(".lock") }
+}

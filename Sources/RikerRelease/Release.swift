@@ -1,0 +1,52 @@
+import Foundation
+
+/// An immutable release: one slug, one config snapshot, one version number in one app env.
+public struct Release: Codable, Sendable, Equatable {
+    public var version: Int
+    public var app: String
+    public var env: String
+    /// Full commit id the slug was built from.
+    public var commit: String
+    /// The ref that was pushed (`refs/heads/main`), or how the release was made (`rollback`).
+    public var ref: String
+    /// `buildpack:python`, `buildpack:https://…`, `dockerfile`.
+    public var builder: String
+    public var processTypes: [String: String]
+    /// Store key of the artifact (`apps/APP/slugs/SHA256.tar.zst`).
+    public var artifact: String
+    public var sha256: String
+    public var size: Int64
+    /// Config vars at release time. Lives only in the store; never printed.
+    public var config: [String: String]
+    public var createdAt: Date
+    public var createdBy: String
+    public var description: String
+
+    enum CodingKeys: String, CodingKey {
+        case version, app, env, commit, ref, builder
+        case processTypes = "process_types"
+        case artifact, sha256, size, config
+        case createdAt = "created_at"
+        case createdBy = "created_by"
+        case description
+    }
+
+    public init(version: Int, app: String, env: String, commit: String, ref: String, builder: String,
+                processTypes: [String: String], artifact: String, sha256: String, size: Int64,
+                config: [String: String], createdAt: Date = Date(), createdBy: String, description: String) {
+        self.version = version; self.app = app; self.env = env; self.commit = commit; self.ref = ref
+        self.builder = builder; self.processTypes = processTypes; self.artifact = artifact
+        self.sha256 = sha256; self.size = size; self.config = config; self.createdAt = createdAt
+        self.createdBy = createdBy; self.description = description
+    }
+
+    public var name: String { "v\(version)" }
+    public var shortCommit: String { String(commit.prefix(7)) }
+}
+
+/// Parses `vN` (as stored in `current` and `desired`).
+public func parseVersion(_ text: String) -> Int? {
+    let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    guard t.hasPrefix("v"), let n = Int(t.dropFirst()), n > 0 else { return nil }
+    return n
+}

@@ -1,0 +1,6 @@
+import RikerCommands
+
+@main
+struct Entrypoint {
+    static func main() async { await RikerCommand.main() }
+}
