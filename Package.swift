@@ -36,10 +36,13 @@ let package = Package(
         .target(name: "RikerArchive", dependencies: ["CArchive", "RikerCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         .target(name: "RikerHTTP", dependencies: ["CCurl", "RikerCore"], swiftSettings: v5),
 
+        // AWS plumbing on libcurl: credentials chain, SigV4, S3 and the query APIs (Auto Scaling, EC2, ELBv2).
+        .target(name: "RikerAWS", dependencies: ["RikerHTTP", "RikerCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+
         // Paths, names, errors, Heroku-style output, processes, files: what every layer shares.
         .target(name: "RikerCore", dependencies: ["CRikerSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         // The release store (local directory or S3) and the records kept in it.
-        .target(name: "RikerRelease", dependencies: ["RikerCore", "RikerHTTP", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        .target(name: "RikerRelease", dependencies: ["RikerCore", "RikerAWS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // Checkout → builder detection → buildpack compile → slug directory.
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
@@ -64,6 +67,7 @@ let package = Package(
         .testTarget(name: "RikerGitTests", dependencies: ["RikerGit", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerArchiveTests", dependencies: ["RikerArchive", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerHTTPTests", dependencies: ["RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAWSTests", dependencies: ["RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerTestSupport"], swiftSettings: v5),

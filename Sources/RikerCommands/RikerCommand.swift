@@ -10,13 +10,3 @@ public struct RikerCommand: AsyncParsableCommand {
     )
     public init() {}
 }
-
-/// `riker-agent`: runs releases on an instance.
-public struct AgentCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(
-        commandName: "riker-agent",
-        abstract: "Runs the releases the store says this instance should run.",
-        subcommands: []
-    )
-    public init() {}
-}
