@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Installs riker-agent as a systemd service on this machine.
+#
+#   install-agent.sh --binary PATH --store URL --app APP [--env ENV] [--instance-id ID]
+#                    [--port N] [--host ADDR] [--region REGION]
+#
+# The instance id defaults to the EC2 instance id (IMDSv2), else the hostname.
+# With DESTDIR set, files are written under DESTDIR and no user, systemctl or IMDS call happens
+# (for packaging and tests).
+set -euo pipefail
+
+die() { echo "install-agent: $*" >&2; exit 1; }
+
+binary="" store="" app="" env="production" instance="" port="5000" host="0.0.0.0" region="${AWS_REGION:-}"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --binary) binary="${2:?}"; shift 2 ;;
+    --store) store="${2:?}"; shift 2 ;;
+    --app) app="${2:?}"; shift 2 ;;
+    --env) env="${2:?}"; shift 2 ;;
+    --instance-id) instance="${2:?}"; shift 2 ;;
+    --port) port="${2:?}"; shift 2 ;;
+    --host) host="${2:?}"; shift 2 ;;
+    --region) region="${2:?}"; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+done
+
+[ -n "$binary" ] || die "--binary PATH is required (the riker-agent executable)"
+[ -x "$binary" ] || die "$binary is not an executable file"
+[ -n "$store" ] || die "--store URL is required (s3://BUCKET/PREFIX or a directory)"
+[[ "$app" =~ ^[a-z][a-z0-9-]{0,62}$ ]] || die "--app must be 1-63 characters a-z, 0-9 and '-', starting with a letter"
+[[ "$env" =~ ^[a-z][a-z0-9-]{0,62}$ ]] || die "--env must be 1-63 characters a-z, 0-9 and '-', starting with a letter"
+[[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "--port must be a number from 1 to 65535"
+
+dest="${DESTDIR:-}"
+here="$(cd "$(dirname "$0")" && pwd)"
+
+if [ -z "$instance" ]; then
+  if [ -z "$dest" ] && token=$(curl -fsS -m 2 -X PUT http://169.254.169.254/latest/api/token \
+        -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' 2>/dev/null); then
+    instance=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || true)
+  fi
+  instance="${instance:-$(hostname)}"
+fi
+[[ "$instance" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || die "instance id '$instance' may only use letters, digits, '.', '_' and '-'"
+
+if [ -z "$dest" ]; then
+  [ "$(id -u)" -eq 0 ] || die "run as root (or set DESTDIR to stage the files)"
+  getent passwd riker >/dev/null || useradd --system --home-dir /var/lib/riker-agent --shell /usr/sbin/nologin riker
+fi
+
+install -d -m 0755 "$dest/usr/local/bin" "$dest/etc/systemd/system"
+install -d -m 0750 "$dest/etc/riker"
+install -m 0755 "$binary" "$dest/usr/local/bin/riker-agent"
+install -m 0644 "$here/riker-agent.service" "$dest/etc/systemd/system/riker-agent.service"
+
+umask 027
+{
+  echo "RIKER_STORE=$store"
+  echo "RIKER_APP=$app"
+  echo "RIKER_ENV=$env"
+  echo "RIKER_INSTANCE_ID=$instance"
+  echo "RIKER_PORT=$port"
+  echo "RIKER_HOST=$host"
+  if [ -n "$region" ]; then echo "AWS_REGION=$region"; fi
+} > "$dest/etc/riker/agent.env.tmp"
+mv "$dest/etc/riker/agent.env.tmp" "$dest/etc/riker/agent.env"
+
+if [ -z "$dest" ]; then
+  chgrp riker /etc/riker /etc/riker/agent.env
+  systemctl daemon-reload
+  systemctl enable riker-agent.service
+  systemctl restart riker-agent.service
+  echo "riker-agent installed: instance $instance serves $app ($env) on $host:$port"
+else
+  echo "riker-agent staged under $dest: instance $instance serves $app ($env) on $host:$port"
+fi
