@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
-        .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy"], swiftSettings: v5),
+        .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // The command-line surface of `riker` and `riker-agent`.
         .target(name: "RikerCommands", dependencies: [
             "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerAgent",

@@ -1,1 +1,90 @@
+import Foundation
+import RikerArchive
+import RikerBuild
 import RikerCore
+import RikerGit
+import RikerRelease
+
+/// A commit to build and deploy to one app env.
+public struct PipelineRequest {
+    public var app: String
+    public var env: String
+    public var commit: String
+    public var ref: String
+    /// The app's bare repository.
+    public var repository: URL
+    /// Environment to open the repository with (inside pre-receive: git's quarantine variables).
+    public var gitEnvironment: [String: String]
+    /// The key name or webhook that asked for it.
+    public var createdBy: String
+
+    public init(app: String, env: String, commit: String, ref: String, repository: URL,
+                gitEnvironment: [String: String] = ProcessInfo.processInfo.environment, createdBy: String) {
+        self.app = app; self.env = env; self.commit = commit; self.ref = ref; self.repository = repository
+        self.gitEnvironment = gitEnvironment; self.createdBy = createdBy
+    }
+}
+
+/// The pipeline behind a push and a webhook: checkout → build → slug → release → deploy.
+public struct Pipeline {
+    public let paths: RikerPaths
+    public let store: any ReleaseStore
+    public let output: Output
+
+    public init(paths: RikerPaths, store: any ReleaseStore, output: Output) {
+        self.paths = paths; self.store = store; self.output = output
+    }
+
+    /// Builds `request.commit` and stores it as a new release. Throws `.buildFailed` with the
+    /// reason; nothing is stored then.
+    public func buildRelease(_ request: PipelineRequest) async throws -> Release {
+        let app = request.app, env = request.env
+        guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist") }
+        let work = paths.tmpDir.appendingPathComponent("build-\(UUID().uuidString.prefix(12))")
+        let buildDir = work.appendingPathComponent("app")
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createDirectory(at: buildDir, withIntermediateDirectories: true)
+
+        let short = String(request.commit.prefix(7))
+        output.step("Building \(app) (\(env)) from \(short)")
+        let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
+        try repo.checkout(commit: request.commit, to: buildDir)
+
+        let config = try await store.config(app, env).vars
+        let timeout = settings.value("build.timeout_seconds", env: env).flatMap(Double.init) ?? 900
+        let result = try Builder.build(BuildRequest(
+            app: app, env: env, buildDir: buildDir, cacheDir: paths.buildCache(app), config: config,
+            builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
+            tmpDir: work, timeout: timeout, output: output))
+
+        output.step("Compressing...")
+        let slug = try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd)
+        output.detail("Done: \(Self.humanSize(slug.size))")
+        let stored = try await store.storeSlug(app: app, file: slug.file, sha256: slug.sha256, ext: slug.compression.fileExtension,
+                                               tags: ["app": app, "env": env, "commit": request.commit])
+        if !stored.uploaded { output.detail("Identical slug already stored") }
+
+        let summary = (try? repo.summary(of: request.commit)) ?? ""
+        let release = try await store.createRelease(Release(
+            version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: result.builder,
+            processTypes: result.processTypes, artifact: stored.key, sha256: slug.sha256, size: slug.size,
+            config: config, createdBy: request.createdBy,
+            description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))")))
+        output.step("Released \(release.name) (\(short))")
+        return release
+    }
+
+    /// Builds, releases and deploys. A deploy failure rolls back and throws `.deployFailed`.
+    public func run(_ request: PipelineRequest) async throws -> Release {
+        let release = try await buildRelease(request)
+        try await Deployer(paths: paths, store: store, output: output).deploy(release)
+        return release
+    }
+
+    public static func humanSize(_ bytes: Int64) -> String {
+        let units = ["B", "K", "M", "G"]
+        var v = Double(bytes), i = 0
+        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return i == 0 ? "\(bytes)B" : String(format: "%.1f%@", v, units[i])
+    }
+}

@@ -2,5 +2,5 @@ import RikerCommands
 
 @main
 struct Entrypoint {
-    static func main() async { await RikerCommand.main() }
+    static func main() async { await RikerCommand.start() }
 }

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import RikerCore
+import RikerDeploy
+import RikerRelease
+
+struct ConfigShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "Show an app env's config vars.")
+    @OptionGroup var global: GlobalOptions
+    @Option var env = "production"
+    @Argument var app: String
+
+    func run() async throws {
+        try await reporting {
+            try AppName.validate(app); try AppName.validate(env, kind: "environment")
+            let store = try global.openStore()
+            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let vars = try await store.config(app, env).vars
+            if global.json { try printJSON(vars); return }
+            print("=== \(app) Config Vars (\(env))")
+            let width = vars.keys.map(\.count).max() ?? 0
+            for k in vars.keys.sorted() { print("\(k):".padding(toLength: width + 2, withPad: " ", startingAt: 0) + vars[k]!) }
+        }
+    }
+}
+
+struct ConfigSet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config:set", abstract: "Set config vars; makes and deploys a new release of the current slug.")
+    @OptionGroup var global: GlobalOptions
+    @Option var env = "production"
+    @Argument var app: String
+    @Argument(help: "KEY=VALUE pairs.") var assignments: [String]
+
+    func run() async throws {
+        try await reporting {
+            try AppName.validate(app); try AppName.validate(env, kind: "environment")
+            let vars = try EnvFile.parseAssignments(assignments)
+            guard !vars.isEmpty else { throw RikerError(.invalidInput, "nothing to set: give KEY=VALUE pairs") }
+            try await changeConfig(global: global, app: app, env: env, keys: vars.keys.sorted(), verb: "Set") { $0.merge(vars) { _, b in b } }
+        }
+    }
+}
+
+struct ConfigUnset: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config:unset", abstract: "Remove config vars; makes and deploys a new release.")
+    @OptionGroup var global: GlobalOptions
+    @Option var env = "production"
+    @Argument var app: String
+    @Argument var keys: [String]
+
+    func run() async throws {
+        try await reporting {
+            try AppName.validate(app); try AppName.validate(env, kind: "environment")
+            for k in keys where !EnvFile.isValidKey(k) { throw RikerError(.invalidInput, "invalid config key '\(k.prefix(40))'") }
+            guard !keys.isEmpty else { throw RikerError(.invalidInput, "nothing to unset: give KEY names") }
+            try await changeConfig(global: global, app: app, env: env, keys: keys.sorted(), verb: "Unset") { v in keys.forEach { v[$0] = nil } }
+        }
+    }
+}
+
+/// Stores the change, then releases the current slug with the new config (printing keys only).
+func changeConfig(global: GlobalOptions, app: String, env: String, keys: [String], verb: String, _ change: (inout [String: String]) -> Void) async throws {
+    let store = try global.openStore()
+    guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+    try await store.updateConfig(app, env, change)
+    let output = Output()
+    output.step("\(verb) \(keys.joined(separator: ", ")) for \(app) (\(env))")
+    let actions = ReleaseActions(paths: global.paths, store: store, output: output)
+    if try await actions.applyConfig(app, env, changed: "\(verb) \(keys.joined(separator: ", "))", createdBy: global.actor) == nil {
+        output.detail("Nothing deployed yet; the next push uses the new config")
+    }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import RikerCore
+import RikerDeploy
+import RikerReceive
+import RikerRelease
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run this machine's app instances (and, later, the webhook endpoint).")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "HOST:PORT for the HTTP endpoint (webhooks; not served yet).") var listen: String?
+
+    func run() async throws {
+        try await reporting {
+            let paths = global.paths
+            try FileManager.default.createDirectory(at: paths.root, withIntermediateDirectories: true)
+            guard let lock = try FileLock.tryLock(LocalServer.lockFile(paths)) else {
+                throw RikerError(.locked, "riker serve is already running for \(paths.root.path)")
+            }
+            defer { lock.unlock() }
+            try AtomicFile.write(Data("\(getpid())\n".utf8), to: LocalServer.pidFile(paths))
+            let store = try global.openStore()
+            let supervisor = LocalAgentSupervisor(paths: paths, store: store)
+            let logger = RikerLogging.logger("serve")
+
+            signal(SIGPIPE, SIG_IGN)
+            var sources: [DispatchSourceSignal] = []
+            for sig in [SIGTERM, SIGINT, SIGUSR1, SIGHUP] {
+                signal(sig, SIG_IGN)
+                let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                src.setEventHandler {
+                    if sig == SIGUSR1 { supervisor.poke() } else {
+                        logger.info("stopping: signal \(sig)")
+                        supervisor.stop()
+                    }
+                }
+                src.resume()
+                sources.append(src)
+            }
+            logger.info("riker serve running for \(paths.root.path), store \(store.url)")
+            await supervisor.run()
+            try? FileManager.default.removeItem(at: LocalServer.pidFile(paths))
+            sources.forEach { $0.cancel() }
+            logger.info("stopped")
+        }
+    }
+}
+
+struct SSHCommandVerb: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ssh-command", abstract: "The SSH forced command (reads SSH_ORIGINAL_COMMAND).", shouldDisplay: false)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The name of the key the client authenticated with.") var name: String
+
+    func run() async throws {
+        try await reporting {
+            let session = SSHSession(paths: global.paths, store: try global.openStore())
+            let (program, args, env) = try await session.prepare(keyName: name, command: ProcessInfo.processInfo.environment["SSH_ORIGINAL_COMMAND"])
+            throw SSHSession.exec(program, args, env)
+        }
+    }
+}
+
+struct Hook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hook", abstract: "Git hooks of app repositories (run by git).", shouldDisplay: false)
+    @Argument(help: "pre-receive or post-receive") var name: String
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await reporting {
+            // A pusher that hangs up must not stop a build or a deploy half way.
+            signal(SIGPIPE, SIG_IGN)
+            signal(SIGHUP, SIG_IGN)
+            let input = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            let updates = try RefUpdate.parse(input)
+            let gitDir = URL(fileURLWithPath: ProcessInfo.processInfo.environment["GIT_DIR"] ?? ".",
+                             relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+            let hook = ReceiveHook(paths: global.paths, store: try global.openStore(), output: Output())
+            let code: Int32
+            switch name {
+            case "pre-receive": code = await hook.preReceive(updates, repository: gitDir, pusher: global.actor)
+            case "post-receive": code = hook.postReceive(updates, repository: gitDir)
+            default: throw RikerError(.invalidInput, "unknown hook '\(name.prefix(30))'")
+            }
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}

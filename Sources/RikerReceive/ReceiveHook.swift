@@ -1,0 +1,103 @@
+import Foundation
+import RikerCore
+import RikerDeploy
+import RikerGit
+import RikerRelease
+
+/// One line of a pre-/post-receive hook's input: `OLD NEW REF`.
+public struct RefUpdate: Equatable, Sendable {
+    public var old: String
+    public var new: String
+    public var ref: String
+
+    public static let zero = String(repeating: "0", count: 40)
+
+    public var isDeletion: Bool { new.allSatisfy { $0 == "0" } }
+    /// The branch name for `refs/heads/…`, else nil.
+    public var branch: String? { ref.hasPrefix("refs/heads/") ? String(ref.dropFirst(11)) : nil }
+
+    /// Parses hook input; malformed lines are refused.
+    public static func parse(_ text: String) throws -> [RefUpdate] {
+        try text.split(separator: "\n").map { line in
+            let parts = line.split(separator: " ")
+            guard parts.count == 3, parts[0].count >= 40, parts[1].count >= 40 else {
+                throw RikerError(.invalidInput, "unexpected hook input line: \(line.prefix(100))")
+            }
+            return RefUpdate(old: String(parts[0]), new: String(parts[1]), ref: String(parts[2]))
+        }
+    }
+}
+
+/// `riker hook pre-receive` / `post-receive`, run by git-receive-pack inside an app's repository.
+///
+/// pre-receive builds and deploys each pushed branch that maps to an environment; a failure
+/// exits non-zero so git rejects the push and leaves the ref where it was. The `riker/ENV/vN`
+/// tags are written by post-receive, once git has moved the pushed objects out of quarantine.
+public struct ReceiveHook {
+    public let paths: RikerPaths
+    public let store: any ReleaseStore
+    public let output: Output
+
+    public init(paths: RikerPaths, store: any ReleaseStore, output: Output) {
+        self.paths = paths; self.store = store; self.output = output
+    }
+
+    /// The app whose repository `gitDir` is (`ROOT/repos/APP.git`).
+    public static func app(ofRepository gitDir: URL) throws -> String {
+        var name = gitDir.standardizedFileURL.lastPathComponent
+        if name.hasSuffix(".git") { name.removeLast(4) }
+        return try AppName.validate(name)
+    }
+
+    /// Returns the exit code for git: 0 accepts the push, anything else rejects it.
+    public func preReceive(_ updates: [RefUpdate], repository: URL, pusher: String) async -> Int32 {
+        do {
+            let app = try Self.app(ofRepository: repository)
+            guard let (settings, _) = try await store.app(app) else {
+                throw RikerError(.notFound, "app \(app) does not exist in the store \(store.url)")
+            }
+            for update in updates {
+                guard let branch = update.branch else { continue }
+                if update.isDeletion {
+                    output.step("Branch \(branch) deleted; nothing deployed")
+                    continue
+                }
+                guard let env = settings.environment(forBranch: branch) else {
+                    output.step("Branch \(branch) maps to no environment; stored, nothing deployed")
+                    continue
+                }
+                try AppName.validate(env, kind: "environment")
+                let release = try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(
+                    app: app, env: env, commit: update.new, ref: update.ref, repository: repository, createdBy: pusher))
+                try recordPendingTag(repository: repository, commit: update.new, tag: "refs/tags/riker/\(env)/\(release.name)")
+            }
+            return 0
+        } catch {
+            output.error(error.userMessage)
+            return 1
+        }
+    }
+
+    /// Creates the tags pre-receive recorded for the commits that were pushed.
+    public func postReceive(_ updates: [RefUpdate], repository: URL) -> Int32 {
+        let dir = repository.appendingPathComponent("riker-pending-tags")
+        guard let repo = try? GitRepository.open(repository, environment: [:]) else { return 0 }
+        for update in updates where !update.isDeletion {
+            let file = dir.appendingPathComponent(update.new)
+            guard let data = try? AtomicFile.read(file) else { continue }
+            for tag in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+                do { try repo.setReference(String(tag), to: update.new, message: "riker release") } catch {
+                    output.error("could not tag \(tag): \(error.userMessage)")
+                }
+            }
+            try? FileManager.default.removeItem(at: file)
+        }
+        return 0
+    }
+
+    func recordPendingTag(repository: URL, commit: String, tag: String) throws {
+        let file = repository.appendingPathComponent("riker-pending-tags").appendingPathComponent(commit)
+        let old = (try AtomicFile.read(file)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        try AtomicFile.write(Data((old + tag + "\n").utf8), to: file)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+import RikerTestSupport
+import Testing
+@testable import RikerCore
+
+@Suite struct AppNameTests {
+    @Test(arguments: ["a", "web", "my-app-2", String(repeating: "a", count: 63)])
+    func acceptsValidNames(name: String) { #expect(AppName.isValid(name)) }
+
+    @Test(arguments: ["", "A", "1app", "-x", "a_b", "a.b", "a/b", "../x", "a;id", "ä", String(repeating: "a", count: 64)])
+    func refusesInvalidNames(name: String) { #expect(!AppName.isValid(name)) }
+}
+
+@Suite struct EnvFileTests {
+    @Test func roundTripsAnyValue() throws {
+        let vars = ["A": "plain", "B": "with \"quotes\" and\nnewline", "C": "=x=", "EMPTY": ""]
+        #expect(try EnvFile.decode(EnvFile.encode(vars)) == vars)
+    }
+
+    @Test func refusesBadKeys() {
+        #expect(throws: RikerError.self) { try EnvFile.parseAssignments(["1A=x"]) }
+        #expect(throws: RikerError.self) { try EnvFile.parseAssignments(["A B=x"]) }
+        #expect(throws: RikerError.self) { try EnvFile.parseAssignments(["noequals"]) }
+    }
+}
+
+@Suite struct ProcfileTests {
+    @Test func parsesTypesInOrder() throws {
+        let p = try Procfile(parsing: "# c\nweb: gunicorn app:app\n\nworker:python w.py --x=1\n")
+        #expect(p.entries.map(\.type) == ["web", "worker"])
+        #expect(p.dictionary["worker"] == "python w.py --x=1")
+    }
+
+    @Test func refusesLinesWithoutType() {
+        #expect(throws: RikerError.self) { try Procfile(parsing: "gunicorn app\n") }
+    }
+}
+
+@Suite struct AtomicFileTests {
+    @Test func createIfAbsentClaimsOnce() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let f = dir.path("x/claim")
+        #expect(try AtomicFile.createIfAbsent(Data("1".utf8), at: f))
+        #expect(try !AtomicFile.createIfAbsent(Data("2".utf8), at: f))
+        #expect(try AtomicFile.read(f) == Data("1".utf8))
+    }
+}
+
+@Suite struct ProcessRunnerTests {
+    @Test func streamsLinesAndReportsExitCode() throws {
+        var lines: [String] = []
+        let r = try ProcessRunner.run(ProcessSpec("bash", ["-c", "echo one; echo two >&2; exit 3"])) { lines.append($0) }
+        #expect(lines == ["one", "two"])
+        #expect(r.status.code == 3)
+    }
+
+    @Test func timeoutKillsTheWholeGroup() throws {
+        let start = Date()
+        let r = try ProcessRunner.run(ProcessSpec("bash", ["-c", "sleep 100 & sleep 100"]), timeout: 0.5) { _ in }
+        #expect(r.timedOut)
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+}
