@@ -1,0 +1,84 @@
+import Foundation
+import RikerCore
+
+/// One thing to put in a slug, found by walking the app directory.
+struct SlugSourceEntry {
+    enum Kind: Equatable {
+        case file(size: Int64)
+        case directory
+        case symlink(target: String)
+    }
+
+    /// Relative to the app directory, `/`-separated, no leading `./`.
+    let path: String
+    let kind: Kind
+    /// Permission bits (`0o777` at most: no setuid, setgid or sticky bits in a slug).
+    let permissions: mode_t
+}
+
+/// Walks an app directory into the sorted list of entries a slug holds.
+enum SlugSource {
+    /// Every directory, regular file and symlink under `root`, sorted by relative path (bytewise),
+    /// without any `.git` and without what `exclude` returns true for (an excluded directory's
+    /// contents are not visited). Sockets, fifos and device files are skipped.
+    /// Throws for a symlink the agent would refuse to unpack (absolute or pointing outside).
+    static func entries(of root: URL, exclude: (String) -> Bool) throws -> [SlugSourceEntry] {
+        var result: [SlugSourceEntry] = []
+        var info = stat()
+        guard lstat(root.path, &info) == 0 else { throw RikerError.posix("cannot read app directory", path: root.path) }
+        guard info.st_mode & FileType.mask == FileType.directory else { throw RikerError(.archive, "cannot pack \(root.path): not a directory") }
+        try walk(directory: root.path, prefix: "", exclude: exclude, into: &result)
+        result.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return result
+    }
+
+    private static func walk(directory: String, prefix: String, exclude: (String) -> Bool, into result: inout [SlugSourceEntry]) throws {
+        for name in try names(in: directory) {
+            if name == ".git" { continue }
+            let relative = prefix + name
+            if exclude(relative) { continue }
+            let absolute = directory + "/" + name
+            var info = stat()
+            guard lstat(absolute, &info) == 0 else { throw RikerError.posix("cannot read", path: absolute) }
+            let permissions = info.st_mode & 0o777
+            switch info.st_mode & FileType.mask {
+            case FileType.directory:
+                result.append(SlugSourceEntry(path: relative, kind: .directory, permissions: permissions))
+                try walk(directory: absolute, prefix: relative + "/", exclude: exclude, into: &result)
+            case FileType.regular:
+                result.append(SlugSourceEntry(path: relative, kind: .file(size: Int64(info.st_size)), permissions: permissions))
+            case FileType.symlink:
+                let target = try readLink(absolute)
+                let parts = relative.split(separator: "/")
+                if let refusal = SlugPath.symlinkEscape(linkPath: parts, target: target) {
+                    throw RikerError(.archive, "cannot pack symlink '\(relative)': \(refusal.reason); the agent refuses such slugs, make it relative and inside the app")
+                }
+                result.append(SlugSourceEntry(path: relative, kind: .symlink(target: target), permissions: 0o777))
+            default:
+                continue
+            }
+        }
+    }
+
+    /// The names in `directory`, without `.` and `..`.
+    private static func names(in directory: String) throws -> [String] {
+        guard let handle = opendir(directory) else { throw RikerError.posix("cannot list", path: directory) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: &entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    private static func readLink(_ path: String) throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { throw RikerError.posix("cannot read symlink", path: path) }
+        buffer[count] = 0
+        return String(cString: buffer)
+    }
+}
