@@ -1,8 +1,6 @@
 import Foundation
 import RikerCore
 
-// CONTRACT (filled in by the RikerBuild work): signatures other modules rely on.
-
 /// Everything a build needs. The source is already checked out into `buildDir`, which the
 /// build compiles in place (it becomes the slug directory).
 public struct BuildRequest {
@@ -22,12 +20,14 @@ public struct BuildRequest {
     /// Whole-build time limit in seconds.
     public var timeout: Double
     public var output: Output
+    /// The commit being built, given to buildpacks as `SOURCE_VERSION`.
+    public var sourceVersion: String?
 
     public init(app: String, env: String, buildDir: URL, cacheDir: URL, config: [String: String], builtinBuildpacks: URL,
-                buildpackCache: URL, tmpDir: URL, timeout: Double = 900, output: Output) {
+                buildpackCache: URL, tmpDir: URL, timeout: Double = 900, output: Output, sourceVersion: String? = nil) {
         self.app = app; self.env = env; self.buildDir = buildDir; self.cacheDir = cacheDir; self.config = config
         self.builtinBuildpacks = builtinBuildpacks; self.buildpackCache = buildpackCache; self.tmpDir = tmpDir
-        self.timeout = timeout; self.output = output
+        self.timeout = timeout; self.output = output; self.sourceVersion = sourceVersion
     }
 }
 
@@ -40,10 +40,122 @@ public struct BuildResult: Sendable, Equatable {
 }
 
 /// Detects the builder for a checked-out app and compiles it (Heroku classic buildpack API).
+///
+/// Detection order: the `BUILDPACK_URL` config var, else a `.buildpacks` file (one URL per
+/// line, all of them run in order), else a `Dockerfile` (not supported yet), else the first
+/// built-in buildpack whose `bin/detect` exits 0 (python, static, …, procfile last).
+/// Buildpack programs run as `riker-build` when Riker runs as root, with a clean environment.
+/// `.slugignore` is applied after compile, so its patterns also drop build by-products.
 public enum Builder {
+    /// Built-ins tried first, in this order; other directories follow by name, `procfile` last.
+    static let builtinOrder = ["python", "static"]
+    static let builtinLast = "procfile"
+    /// What each built-in looks for, for the "nothing detected" message.
+    static let builtinHints = ["python": "requirements.txt, setup.py or pyproject.toml", "static": "index.html or public/index.html",
+                               "procfile": "Procfile"]
+
     /// Builds `request.buildDir` in place. Throws `RikerError(.buildFailed, …)` with a one-line
     /// reason when no builder is detected, a buildpack fails, or the time limit passes.
     public static func build(_ request: BuildRequest) throws -> BuildResult {
-        throw RikerError(.buildFailed, "not implemented")
+        let fm = FileManager.default
+        let output = request.output
+        let work = request.tmpDir.appendingPathComponent("riker-build-\(UUID().uuidString.prefix(8))")
+        try fm.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? fm.removeItem(at: work) }
+        let envDir = work.appendingPathComponent("env"), home = work.appendingPathComponent("home")
+        let packsDir = work.appendingPathComponent("buildpacks"), scratch = work.appendingPathComponent("scratch")
+        for dir in [home, packsDir, scratch, request.cacheDir] { try fm.createDirectory(at: dir, withIntermediateDirectories: true) }
+        try EnvDir.write(request.config, to: envDir)
+
+        let (sources, explicit) = try selectSources(request)
+        var packs: [Buildpack] = []
+        for (i, source) in sources.enumerated() {
+            let dir = packsDir.appendingPathComponent("\(i)")
+            switch source {
+            case .builtin(_, let src): try copyTree(src, to: dir)
+            case .directory(let src):
+                guard fm.fileExists(atPath: src.appendingPathComponent("bin").path) else {
+                    throw RikerError(.buildFailed, "buildpack directory \(src.path) has no bin/ directory")
+                }
+                try copyTree(src, to: dir)
+            case .git(let url, let ref):
+                output.step("Fetching buildpack \(source.displayName)")
+                try BuildpackCache(root: request.buildpackCache).copy(url: url, ref: ref, to: dir, output: output)
+            }
+            try? fm.removeItem(at: dir.appendingPathComponent("export"))
+            packs.append(Buildpack(source: source, dir: dir))
+        }
+
+        let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout)
+        try sandbox.handOver([request.buildDir, request.cacheDir, work])
+
+        var chosen: [Buildpack] = []
+        for pack in packs {
+            if let name = try pack.detect(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch) {
+                output.step("\(name) app detected")
+                chosen.append(pack)
+                if !explicit { break }
+            } else if explicit {
+                throw RikerError(.buildFailed, "App not compatible with buildpack: \(pack.source.displayName) (its bin/detect found nothing to build)")
+            }
+        }
+        guard !chosen.isEmpty else { throw nothingDetected(builtins: sources) }
+
+        var exports: [URL] = []
+        for pack in chosen {
+            try pack.compile(buildDir: request.buildDir, cacheDir: request.cacheDir, envDir: envDir, exports: exports,
+                             sandbox: sandbox, output: output)
+            if fm.fileExists(atPath: pack.exportFile.path) { exports.append(pack.exportFile) }
+        }
+
+        if let data = try AtomicFile.read(request.buildDir.appendingPathComponent(".slugignore")) {
+            let removed = try SlugIgnore(parsing: String(decoding: data, as: UTF8.self)).apply(to: request.buildDir)
+            if removed > 0 { output.detail("Removed \(removed) path\(removed == 1 ? "" : "s") listed in .slugignore") }
+        }
+
+        var defaults: [String: String] = [:]
+        for pack in chosen {
+            let types = try pack.release(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch, output: output)
+            defaults.merge(types) { _, later in later }
+        }
+        let processTypes = try ProcessTypes.discover(buildDir: request.buildDir, defaults: defaults, output: output)
+        return BuildResult(builder: chosen.map(\.source.label).joined(separator: "+"), processTypes: processTypes)
+    }
+
+    /// The buildpacks to run, and whether they were chosen by the app (all must detect) or are
+    /// the built-ins (the first that detects wins).
+    static func selectSources(_ request: BuildRequest) throws -> (sources: [BuildpackSource], explicit: Bool) {
+        if let url = request.config["BUILDPACK_URL"]?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty {
+            return ([try BuildpackSource(parsing: url)], true)
+        }
+        if let data = try AtomicFile.read(request.buildDir.appendingPathComponent(".buildpacks")) {
+            let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            guard !lines.isEmpty else { throw RikerError(.buildFailed, ".buildpacks is empty: list one buildpack URL per line") }
+            return (try lines.map(BuildpackSource.init(parsing:)), true)
+        }
+        if FileManager.default.fileExists(atPath: request.buildDir.appendingPathComponent("Dockerfile").path) {
+            throw RikerError(.buildFailed, "Dockerfile builds are not supported yet: remove the Dockerfile, or set BUILDPACK_URL or add a .buildpacks file to build with buildpacks")
+        }
+        return (builtins(in: request.builtinBuildpacks), false)
+    }
+
+    /// The built-in buildpacks present in `dir`, in detection order.
+    static func builtins(in dir: URL) -> [BuildpackSource] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+            .filter { FileManager.default.fileExists(atPath: dir.appendingPathComponent("\($0)/bin/detect").path) }
+        let ordered = builtinOrder.filter(names.contains)
+            + names.filter { !builtinOrder.contains($0) && $0 != builtinLast }.sorted()
+            + (names.contains(builtinLast) ? [builtinLast] : [])
+        return ordered.map { .builtin(name: $0, dir: dir.appendingPathComponent($0)) }
+    }
+
+    private static func nothingDetected(builtins: [BuildpackSource]) -> RikerError {
+        let looked = builtins.map { source -> String in
+            guard case .builtin(let name, _) = source else { return source.displayName }
+            return builtinHints[name].map { "\($0) (\(name))" } ?? name
+        }
+        return RikerError(.buildFailed, "no buildpack detected: looked for BUILDPACK_URL, a .buildpacks file, a Dockerfile"
+            + looked.map { ", " + $0 }.joined())
     }
 }

@@ -1,0 +1,26 @@
+import Foundation
+import RikerCore
+
+/// The app's process types: its Procfile merged over the buildpacks' `default_process_types`.
+enum ProcessTypes {
+    /// Merges, prints Heroku's "Discovering process types" step, and returns the result.
+    /// A Procfile that does not parse fails the build with its own message.
+    static func discover(buildDir: URL, defaults: [String: String], output: Output) throws -> [String: String] {
+        let procfileURL = buildDir.appendingPathComponent("Procfile")
+        var declared: [String: String]?
+        if let data = try AtomicFile.read(procfileURL) {
+            do { declared = try Procfile(parsing: String(decoding: data, as: UTF8.self)).dictionary } catch {
+                throw RikerError(.buildFailed, error.userMessage)
+            }
+        }
+        output.step("Discovering process types")
+        let procfileTypes = declared.map { $0.keys.sorted().joined(separator: ", ") }
+        if defaults.isEmpty {
+            output.detail("Procfile declares types -> \(procfileTypes.flatMap { $0.isEmpty ? nil : $0 } ?? "(none)")")
+        } else {
+            output.detail("Procfile declares types     -> \(procfileTypes.flatMap { $0.isEmpty ? nil : $0 } ?? "(none)")")
+            output.detail("Default types for buildpack -> \(defaults.keys.sorted().joined(separator: ", "))")
+        }
+        return defaults.merging(declared ?? [:]) { _, procfile in procfile }
+    }
+}

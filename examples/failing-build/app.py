@@ -1,0 +1,1 @@
+print("never runs: the build fails")
