@@ -1,25 +1,33 @@
-import CCurl
 import Foundation
 import RikerCore
 
-// CONTRACT (filled in by the RikerHTTP work): signatures other modules rely on.
-
-public struct HTTPResponse: Sendable {
-    public var status: Int
-    /// Header names lowercased.
-    public var headers: [String: String]
-    public var body: Data
-}
-
-/// A blocking HTTP client on libcurl (one easy handle per request).
+/// One-shot HTTP calls on libcurl, for callers that make a request now and then
+/// (health checks, downloads). Code that makes many requests should keep an
+/// `HTTPConnectionPool` (or an `HTTPConnection`) to reuse connections.
 public enum HTTPClient {
-    /// GET `url`; `timeout` covers the whole transfer. Throws `.http` on connection failure.
+    /// GET `url`; `timeout` covers the whole transfer. Throws `.http` on connection failure
+    /// (refused, reset, timed out); any HTTP status is returned, not thrown.
     public static func get(_ url: String, headers: [String: String] = [:], timeout: Double = 10) throws -> HTTPResponse {
-        throw RikerError(.http, "not implemented")
+        try HTTPConnection().perform(HTTPRequest(url: url, headers: headers, timeout: timeout, connectTimeout: min(timeout, 10)))
     }
 
-    /// Streams the body of GET `url` into `file`; throws unless the status is 2xx.
+    /// Streams the body of GET `url` into `file`; throws `.http` unless the status is 2xx
+    /// (the file is then left untouched).
     public static func download(_ url: String, to file: URL, timeout: Double = 600) throws {
-        throw RikerError(.http, "not implemented")
+        let response = try HTTPConnection().perform(HTTPRequest(url: url, timeout: timeout, connectTimeout: min(timeout, 10)), into: .file(file))
+        guard response.isSuccess else {
+            throw RikerError(.http, "GET \(HTTPConnection.redacted(url)): HTTP \(response.status)\(snippet(response.body))")
+        }
+    }
+
+    /// Sends any request with a fresh connection (blocking).
+    public static func perform(_ request: HTTPRequest, into sink: HTTPResponseSink = .memory) throws -> HTTPResponse {
+        try HTTPConnection().perform(request, into: sink)
+    }
+
+    /// The first line of an error body, for messages (": text"), or "".
+    static func snippet(_ body: Data) -> String {
+        let line = String(decoding: body.prefix(200), as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        return line.isEmpty ? "" : ": \(line)"
     }
 }

@@ -8,8 +8,12 @@ static inline CURLcode riker_curl_setopt_string(CURL *h, CURLoption o, const cha
 static inline CURLcode riker_curl_setopt_pointer(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode riker_curl_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode riker_curl_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+/* Read, write and header callbacks share this shape. */
 typedef size_t (*riker_curl_data_cb)(char *, size_t, size_t, void *);
 static inline CURLcode riker_curl_setopt_data_cb(CURL *h, CURLoption o, riker_curl_data_cb v) { return curl_easy_setopt(h, o, v); }
+/* CURLOPT_SEEKFUNCTION: lets libcurl rewind an upload body (redirects, connection reuse failures). */
+typedef int (*riker_curl_seek_cb)(void *, curl_off_t, int);
+static inline CURLcode riker_curl_setopt_seek_cb(CURL *h, CURLoption o, riker_curl_seek_cb v) { return curl_easy_setopt(h, o, v); }
 static inline CURLcode riker_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode riker_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 #endif
