@@ -1,0 +1,31 @@
+import Foundation
+
+/// How one agent runs: which store and app env it serves, where it keeps its files, where it listens.
+public struct AgentOptions: Sendable {
+    public var storeURL: String
+    public var app: String
+    public var env: String
+    public var instanceID: String
+    /// The agent's own directory: releases/, cache/, logs, pid and lock files.
+    public var dir: URL
+    /// The public port the agent serves the app's web process on (a TCP proxy to the current release).
+    /// 0 lets the kernel choose (see `Agent.port`).
+    public var port: Int
+    public var host: String
+    /// How often `desired` is polled.
+    public var pollInterval: Double
+    /// Seconds an old or stopping process gets between SIGTERM and SIGKILL.
+    public var grace: Double = 10
+    /// Release dirs kept on disk (the running one is always kept too).
+    public var keepReleases: Int = 5
+    /// Stop on SIGTERM/SIGINT. Off for agents embedded in a process that handles its own signals.
+    public var handleSignals = true
+    /// Run exactly this release and nothing else (`riker-agent deploy`): the store is not polled,
+    /// no status is written, and a failed install ends `run()` with the error.
+    public var pinnedRelease: Int?
+
+    public init(storeURL: String, app: String, env: String, instanceID: String, dir: URL, port: Int, host: String = "127.0.0.1", pollInterval: Double = 0.2) {
+        self.storeURL = storeURL; self.app = app; self.env = env; self.instanceID = instanceID
+        self.dir = dir; self.port = port; self.host = host; self.pollInterval = pollInterval
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import RikerCore
+import RikerRelease
+
+/// The environment a release's processes run with, Heroku style.
+enum ReleaseEnvironment {
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The release's config snapshot, then what Riker sets: `PORT` (when given), `RIKER_*`,
+    /// `HOME` = the release dir, and `PATH` (the config's own if it sets one).
+    static func base(release: Release, directory: URL, port: Int?) -> [String: String] {
+        var env = release.config
+        env["PATH"] = release.config["PATH"] ?? "\(directory.path)/bin:\(defaultPath)"
+        env["HOME"] = directory.path
+        env["RIKER_APP"] = release.app
+        env["RIKER_ENV"] = release.env
+        env["RIKER_RELEASE"] = release.name
+        env["RIKER_COMMIT"] = release.commit
+        if let port { env["PORT"] = String(port) } else { env.removeValue(forKey: "PORT") }
+        if env["LANG"] == nil { env["LANG"] = "C.UTF-8" }
+        return env
+    }
+
+    /// The environment of one process type (`DYNO=type.1`; `PORT` only for `web`).
+    static func forProcess(_ type: String, release: Release, directory: URL, webPort: Int?) -> [String: String] {
+        var env = base(release: release, directory: directory, port: type == "web" ? webPort : nil)
+        env["DYNO"] = "\(type).1"
+        return env
+    }
+
+    /// Writes `DIR/.riker-env` (mode 0600) with the web environment, for debugging on the instance.
+    static func writeDebugFile(_ env: [String: String], in directory: URL) throws {
+        try AtomicFile.write(Data(EnvFile.encode(env).utf8), to: directory.appendingPathComponent(".riker-env"), mode: 0o600)
+    }
+
+    /// Runs a Procfile command the way Heroku does: in the app dir, after sourcing `.profile.d/*.sh`.
+    /// The command is passed as `$1`, never spliced into the script text.
+    static let launcher = """
+    cd "$HOME" || exit 1
+    if [ -d .profile.d ]; then for f in .profile.d/*.sh; do [ -r "$f" ] && . "$f"; done; unset f; fi
+    exec "$BASH" -c "$1"
+    """
+
+    static func spec(type: String, command: String, release: Release, directory: URL, webPort: Int?) -> ProcessSpec {
+        let bash = FileManager.default.isExecutableFile(atPath: "/bin/bash") ? "/bin/bash" : "/usr/bin/bash"
+        var spec = ProcessSpec(bash, ["-c", launcher, "riker-\(type)", command],
+                               environment: forProcess(type, release: release, directory: directory, webPort: webPort),
+                               workingDirectory: directory)
+        spec.stdin = .null
+        return spec
+    }
+}

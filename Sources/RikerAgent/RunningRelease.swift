@@ -1,0 +1,65 @@
+import Foundation
+import RikerCore
+import RikerRelease
+
+/// The processes of one installed release, and the internal port its `web` process listens on.
+final class RunningRelease: @unchecked Sendable {
+    let release: Release
+    let directory: URL
+    /// The port `web` gets as `PORT`; the proxy forwards to it. Nil without a web process.
+    let webPort: Int?
+    let processes: [AppProcess]
+    /// `http://127.0.0.1:PORT/HEALTH_PATH` of `web`, nil without one.
+    var healthURL: String?
+    /// Whether `web` answered its health check since it was last (re)started.
+    var webHealthy = false
+
+    var version: Int { release.version }
+    var web: AppProcess? { processes.first { $0.type == "web" } }
+
+    init(release: Release, directory: URL, paths: AgentPaths) {
+        self.release = release
+        self.directory = directory
+        let port = release.processTypes["web"] != nil ? Self.ephemeralPort() : nil
+        webPort = port
+        // web first, then the rest in name order, so logs and status read the same every time.
+        let types = release.processTypes.keys.sorted { ($0 == "web" ? 0 : 1, $0) < ($1 == "web" ? 0 : 1, $1) }
+        processes = types.map { type in
+            AppProcess(type: type, release: release.version,
+                       spec: ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
+                                                     directory: directory, webPort: port),
+                       logFile: paths.log(release.version, type))
+        }
+    }
+
+    /// Starts every process; on failure stops the ones already started and rethrows.
+    func start(registry: ProcessRegistry) throws {
+        try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.base(release: release, directory: directory, port: webPort), in: directory)
+        for (i, p) in processes.enumerated() {
+            do { try p.start(registry: registry) } catch {
+                for q in processes[..<i] { q.stop(grace: 1, registry: registry) }
+                throw RikerError(.deployFailed, "cannot start \(p.type) of \(release.name): \(error.userMessage)")
+            }
+        }
+    }
+
+    /// Stops every process in parallel (SIGTERM, `grace`, SIGKILL), joining `group`.
+    func stop(grace: Double, registry: ProcessRegistry, group: DispatchGroup) {
+        for p in processes {
+            DispatchQueue.global().async(group: group) { p.stop(grace: grace, registry: registry) }
+        }
+    }
+
+    /// A port on 127.0.0.1 that was free a moment ago.
+    static func ephemeralPort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
