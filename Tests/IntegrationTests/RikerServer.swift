@@ -78,11 +78,11 @@ final class RikerServer {
     private func startServe() throws {
         var spec = ProcessSpec(bin.appendingPathComponent("riker").path, ["--root", root.path, "serve"])
         spec.environment["RIKER_HOME"] = packageRoot().path
-        let log = open(root.appendingPathComponent("serve.log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        spec.stderr = .fd(log)
-        spec.stdout = .fd(log)
+        let logFD = open(root.appendingPathComponent("serve.log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        spec.stderr = .fd(logFD)
+        spec.stdout = .fd(logFD)
         serve = try ChildProcess.spawn(spec)
-        close(log)
+        close(logFD)
         let deadline = Date().addingTimeInterval(20)
         while !FileManager.default.fileExists(atPath: root.appendingPathComponent("serve.pid").path) {
             guard Date() < deadline else { throw RikerError(.timeout, "riker serve did not start: \(log(of: "serve.log"))") }

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import RikerArchive
+import RikerCore
+
+/// `riker slug:pack DIR FILE`: packs a directory as a slug (for operators and bench/).
+struct SlugPack: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "slug:pack", abstract: "Pack a directory into a slug.", shouldDisplay: false)
+    @Argument var directory: String
+    @Argument var file: String
+    @Flag(help: "gzip instead of zstd.") var gzip = false
+
+    func run() async throws {
+        try await reporting {
+            let slug = try SlugArchive.pack(directory: URL(fileURLWithPath: directory), to: URL(fileURLWithPath: file), compression: gzip ? .gzip : .zstd)
+            print("\(slug.sha256)  \(slug.size)")
+        }
+    }
+}
+
+/// `riker slug:unpack FILE DIR`: unpacks a slug with the agent's safety checks.
+struct SlugUnpack: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "slug:unpack", abstract: "Unpack a slug into a new directory.", shouldDisplay: false)
+    @Argument var file: String
+    @Argument var directory: String
+
+    func run() async throws {
+        try await reporting {
+            try SlugArchive.unpack(URL(fileURLWithPath: file), into: URL(fileURLWithPath: directory))
+        }
+    }
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Benchmarks, side by side in one run on this machine:
+#   1. a no-op push to Riker (Procfile-only app, built once before) against a plain
+#      `git push` to a bare repo over the same sshd;
+#   2. slug pack/unpack of a ~100 MB app directory against `tar czf` / `tar xzf`.
+# Prints medians and ratios. Usage: bench/push.sh [ROUNDS]   (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+swift build -c release >/dev/null 2>&1 || swift build -c release
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d /tmp/riker-bench-XXXXXX)
+root=$work/root
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cleanup() { kill "${serve_pid:-}" "${sshd_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+export RIKER_HOME=$(pwd)
+
+mkdir -p "$root/sshd" "$work/keys"
+ssh-keygen -q -t ed25519 -N '' -f "$root/sshd/host"
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/riker"
+ssh-keygen -q -t ed25519 -N '' -f "$work/keys/plain"
+"$bin/riker" --root "$root" keys:add bench --admin < "$work/keys/riker.pub" >/dev/null
+git init -q --bare "$work/plain.git"
+# The baseline key runs git-receive-pack on the plain bare repo, through the same sshd.
+echo "command=\"git-receive-pack '$work/plain.git'\",restrict $(cat "$work/keys/plain.pub")" > "$work/plain_keys"
+cat > "$root/sshd/config" <<CONF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $root/sshd/host
+AuthorizedKeysFile $root/.ssh/authorized_keys $work/plain_keys
+PermitRootLogin forced-commands-only
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+CONF
+mkdir -p /run/sshd
+/usr/sbin/sshd -D -e -f "$root/sshd/config" 2>"$work/sshd.log" & sshd_pid=$!
+"$bin/riker" --root "$root" serve 2>"$work/serve.log" & serve_pid=$!
+sleep 1
+
+ssh_opts="-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $port"
+app=$work/app
+cp -R examples/procfile-only "$app"
+git -C "$app" init -q -b main
+git -C "$app" add -A && git -C "$app" -c user.name=b -c user.email=b@x commit -qm init
+GIT_SSH_COMMAND="ssh -i $work/keys/riker $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/bench.git" main 2>"$work/first.log" \
+  || { cat "$work/first.log"; exit 1; }
+
+now() { date +%s.%N; }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+riker_t=(); plain_t=()
+for i in $(seq "$rounds"); do
+  echo "round $i" >> "$app/rounds.txt"
+  git -C "$app" add -A && git -C "$app" -c user.name=b -c user.email=b@x commit -qm "round $i"
+  t0=$(now)
+  GIT_SSH_COMMAND="ssh -i $work/keys/riker $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/bench.git" main 2>"$work/push.log" \
+    || { cat "$work/push.log"; exit 1; }
+  t1=$(now)
+  GIT_SSH_COMMAND="ssh -i $work/keys/plain $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/plain.git" main 2>"$work/plain.log" \
+    || { cat "$work/plain.log"; exit 1; }
+  t2=$(now)
+  riker_t+=("$(echo "$t1 - $t0" | bc)"); plain_t+=("$(echo "$t2 - $t1" | bc)")
+done
+rm=$(printf '%s\n' "${riker_t[@]}" | median); pm=$(printf '%s\n' "${plain_t[@]}" | median)
+printf 'no-op push  riker %.3fs  plain git push %.3fs  overhead %.3fs  (median of %d)\n' "$rm" "$pm" "$(echo "$rm - $pm" | bc)" "$rounds"
+
+# ~100 MB app directory: source-like text plus incompressible binaries.
+data=$work/data; mkdir -p "$data"
+python3 - "$data" <<'PY'
+import os, random, sys
+root = sys.argv[1]; random.seed(7)
+words = [f"word{i}" for i in range(5000)]
+for d in range(40):
+    os.makedirs(f"{root}/pkg{d}", exist_ok=True)
+    for f in range(50):
+        with open(f"{root}/pkg{d}/mod{f}.py", "w") as fh:
+            fh.write("\n".join(" ".join(random.choices(words, k=12)) for _ in range(300)))
+for b in range(6):
+    with open(f"{root}/blob{b}.bin", "wb") as fh: fh.write(os.urandom(6 << 20))
+PY
+size=$(du -sm "$data" | cut -f1)
+t0=$(now); "$bin/riker" slug:pack "$data" "$work/slug.tar.zst" >/dev/null; t1=$(now)
+tar czf "$work/slug.tar.gz" -C "$data" .; t2=$(now)
+mkdir -p "$work/u1" "$work/u2"
+t3=$(now); "$bin/riker" slug:unpack "$work/slug.tar.zst" "$work/u1/x"; t4=$(now)
+tar xzf "$work/slug.tar.gz" -C "$work/u2"; t5=$(now)
+pk=$(echo "$t1 - $t0" | bc); tz=$(echo "$t2 - $t1" | bc); up=$(echo "$t4 - $t3" | bc); tx=$(echo "$t5 - $t4" | bc)
+printf 'pack   %d MB: riker %.2fs (%s)  tar czf %.2fs (%s)  speedup %.1fx\n' "$size" "$pk" "$(du -h "$work/slug.tar.zst" | cut -f1)" "$tz" "$(du -h "$work/slug.tar.gz" | cut -f1)" "$(echo "$tz / $pk" | bc -l)"
+printf 'unpack %d MB: riker %.2fs  tar xzf %.2fs  speedup %.1fx\n' "$size" "$up" "$tx" "$(echo "$tx / $up" | bc -l)"
