@@ -31,7 +31,9 @@ struct ReleaseInstaller {
         try FileManager.default.createDirectory(at: paths.releases, withIntermediateDirectories: true)
         let staging = paths.releases.appendingPathComponent(".\(release.name)-\(UUID().uuidString.prefix(8))")
         do {
-            try SlugArchive.unpack(slug, into: staging)
+            do { try SlugArchive.unpack(slug, into: staging) } catch {
+                throw RikerError(.deployFailed, "cannot unpack the slug of \(release.name) (\(release.artifact)): \(error.userMessage)")
+            }
             try AtomicFile.write(Data((sha + "\n").utf8), to: staging.appendingPathComponent(Self.marker))
             if FileManager.default.fileExists(atPath: dir.path) { try FileManager.default.removeItem(at: dir) }
             guard rename(staging.path, dir.path) == 0 else { throw RikerError.posix("cannot move the unpacked slug to", path: dir.path) }

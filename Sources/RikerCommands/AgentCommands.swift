@@ -1,12 +1,92 @@
 import ArgumentParser
+import Foundation
+import RikerAgent
 import RikerCore
+import RikerRelease
 
 /// `riker-agent`: runs releases on an instance.
 public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "riker-agent",
         abstract: "Runs the releases the store says this instance should run.",
-        subcommands: []
+        subcommands: [AgentRunCommand.self, AgentDeployCommand.self]
     )
     public init() {}
+}
+
+/// `riker-agent run`: follow `desired` (or `current`) in the store until SIGTERM.
+struct AgentRunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Install, start and supervise the release the store wants on this instance, until SIGTERM."
+    )
+
+    @Option(help: "The release store: s3://BUCKET/PREFIX, file:///DIR or a directory.") var store: String
+    @Option(help: "The app to run.") var app: String
+    @Option(help: "The app's environment.") var env: String = "production"
+    @Option(name: .customLong("instance-id"), help: "This instance's id in the store (instances/ID/desired and status).") var instanceID: String
+    @Option(help: "The agent's directory (releases, cache, logs, lock).") var dir: String
+    @Option(help: "The port the app is served on.") var port: Int = 5000
+    @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
+    @Option(name: .customLong("poll-interval"), help: "Seconds between reads of desired (default 0.2 for a local store, 2 for S3).") var pollInterval: Double?
+    @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
+
+    func run() async throws {
+        RikerLogging.bootstrap()
+        try await runAgent {
+            guard AppName.isValid(app) else { throw RikerError(.invalidInput, "invalid app name '\(app.prefix(64))'") }
+            guard AppName.isValid(env) else { throw RikerError(.invalidInput, "invalid environment name '\(env.prefix(64))'") }
+            guard !instanceID.isEmpty, !instanceID.contains("/"), !instanceID.hasPrefix(".") else {
+                throw RikerError(.invalidInput, "invalid instance id '\(instanceID.prefix(64))'")
+            }
+            let releaseStore = try StoreLocator.open(store)
+            var options = AgentOptions(storeURL: store, app: app, env: env, instanceID: instanceID,
+                                       dir: absoluteURL(dir), port: port, host: host,
+                                       pollInterval: pollInterval ?? (store.hasPrefix("s3://") ? 2 : 0.2))
+            options.grace = grace
+            return Agent(options: options, store: releaseStore)
+        }
+    }
+}
+
+/// `riker-agent deploy`: install and run one release, with no store polling, until SIGTERM.
+struct AgentDeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract: "Install and start one release (the store URL of its release.json), then run it until SIGTERM."
+    )
+
+    @Argument(help: "file:///STORE/apps/APP/ENV/releases/vN/release.json, a path of that shape, or its s3:// URL.") var releaseURL: String
+    @Option(help: "The agent's directory (releases, cache, logs, lock).") var dir: String
+    @Option(help: "The port the app is served on.") var port: Int = 5000
+    @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
+    @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
+
+    func run() async throws {
+        RikerLogging.bootstrap()
+        try await runAgent {
+            let location = try ReleaseLocation(parsing: releaseURL)
+            let releaseStore = try StoreLocator.open(location.storeURL)
+            var options = AgentOptions(storeURL: location.storeURL, app: location.app, env: location.env, instanceID: "local",
+                                       dir: absoluteURL(dir), port: port, host: host)
+            options.pinnedRelease = location.version
+            options.grace = grace
+            return Agent(options: options, store: releaseStore)
+        }
+    }
+}
+
+/// Runs the agent `make` builds; errors become one line on stderr and an exit code
+/// (3 when another agent holds the directory, 1 otherwise).
+private func runAgent(_ make: () throws -> Agent) async throws {
+    do {
+        try await make().run()
+    } catch let e as RikerError {
+        FileHandle.standardError.write(Data("riker-agent: \(e.message)\n".utf8))
+        throw ExitCode(e.code == .locked ? 3 : 1)
+    }
+}
+
+private func absoluteURL(_ path: String) -> URL {
+    URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
 }
