@@ -21,10 +21,17 @@ struct SlugEntryGuard {
             RikerError(.archive, "refusing slug entry '\(name)': \(reason)")
         }
         let path = try normalizedPath(name, refuse)
+        if path.isEmpty {
+            // `./`, as GNU tar writes first: fine as the top directory itself, nothing else.
+            let isDirectory = archive_entry_hardlink(entry) == nil && archive_entry_filetype(entry) & FileType.mask == FileType.directory
+            if isDirectory { return }
+            throw refuse("only a directory may name the top directory")
+        }
 
         if let rawTarget = archive_entry_hardlink(entry) {
             let target = String(cString: rawTarget)
             let targetPath = try normalizedPath(target) { refuse("hard link to '\(target)': \($0)") }
+            if targetPath.isEmpty { throw refuse("hard link to the top directory") }
             if symlinks.contains(targetPath.joined(separator: "/")) { throw refuse("hard link to symlink '\(target)'") }
         } else {
             switch archive_entry_filetype(entry) & FileType.mask {

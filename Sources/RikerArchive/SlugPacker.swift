@@ -71,7 +71,7 @@ enum SlugPacker {
                                    sink: HashingFileSink, buffer: UnsafeMutableRawBufferPointer) throws {
         let e = entry.pointer
         archive_entry_clear(e)
-        archive_entry_set_pathname_utf8(e, item.path)
+        archive_entry_copy_pathname(e, item.path)
         archive_entry_set_mtime(e, modificationTime, 0)
         archive_entry_set_uid(e, 0)
         archive_entry_set_gid(e, 0)
@@ -81,7 +81,7 @@ enum SlugPacker {
             archive_entry_set_filetype(e, FileType.directory)
         case .symlink(let target):
             archive_entry_set_filetype(e, FileType.symlink)
-            archive_entry_set_symlink_utf8(e, target)
+            archive_entry_copy_symlink(e, target)
         case .file(let size):
             archive_entry_set_filetype(e, FileType.regular)
             archive_entry_set_size(e, size)

@@ -2,13 +2,12 @@
 /// Shared by packing (so a slug the agent would refuse is never written) and unpacking.
 enum SlugPath {
     /// The path's components without empty and `.` ones, or the reason it is unsafe
-    /// (absolute, or with a `..` component anywhere).
+    /// (absolute, or with a `..` component anywhere). `./` itself gives no components.
     static func components(of path: String) -> Result<[Substring], Refusal> {
         if path.isEmpty { return .failure(Refusal("empty path")) }
         if path.hasPrefix("/") { return .failure(Refusal("absolute path")) }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
         if parts.contains("..") { return .failure(Refusal("path contains '..'")) }
-        if parts.isEmpty { return .failure(Refusal("path names the directory itself")) }
         return .success(parts)
     }
 

@@ -108,6 +108,11 @@ import Testing
         try expectRefused({ _ in [Member(name: "null", type: "chr")] }, mentioning: "device, fifo or socket")
     }
 
+    @Test func refusesAFileOrLinkInPlaceOfTheTopDirectory() throws {
+        try expectRefused({ _ in [Member(name: "./", type: "symlink", linkname: "../outside")] }, mentioning: "top directory")
+        try expectRefused({ _ in [Member(name: ".", data: "x")] }, mentioning: "top directory")
+    }
+
     @Test func acceptsAnArchiveWithInsideLinksAndHardLinks() throws {
         let tmp = try TempDir("riker-evil")
         defer { tmp.remove() }

@@ -42,7 +42,8 @@ import Testing
         }
         #expect(try captured("new") == pushed)
         let quarantinePath = try captured("quarantine-path")
-        #expect(quarantinePath.contains("/objects/incoming-"), "git really quarantined the push: \(quarantinePath)")
+        // git names it objects/incoming-XXXXXX (2.11+) or objects/tmp_objdir-incoming-XXXXXX (2.13+).
+        #expect(quarantinePath.contains("/objects/") && quarantinePath.contains("incoming-"), "git really quarantined the push: \(quarantinePath)")
         #expect(!FileManager.default.fileExists(atPath: quarantinePath), "git removed the quarantine after the rejection")
 
         // Plain open: the rejected push's commit is not in the repository.
