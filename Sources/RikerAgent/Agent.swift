@@ -38,7 +38,7 @@ public final class Agent: @unchecked Sendable {
     static let tick: UInt64 = 100_000_000
 
     public convenience init(options: AgentOptions, store: any ReleaseStore) {
-        self.init(options: options, store: store, probe: DefaultHealthProbe.make())
+        self.init(options: options, store: store, probe: CurlHealthProbe())
     }
 
     init(options: AgentOptions, store: any ReleaseStore, probe: any HealthProbe) {

@@ -41,6 +41,8 @@ final class AppProcess: @unchecked Sendable {
         s.stdout = .fd(fd)
         s.stderr = .fd(fd)
         s.newProcessGroup = true
+        // Written before the spawn, so everything the process writes comes after this marker.
+        note("starting \(type)")
         let child = try ChildProcess.spawn(s)
         lock.withLock {
             _child = child
@@ -48,7 +50,7 @@ final class AppProcess: @unchecked Sendable {
             restartAt = nil
         }
         registry.add(pgid: child.pid, release: release, type: type)
-        note("started \(type) (pid \(child.pid))")
+        note("\(type) has pid \(child.pid)")
     }
 
     /// If the process exited since the last look: records it, kills what is left of its group,
@@ -93,14 +95,16 @@ final class AppProcess: @unchecked Sendable {
         note("stopped \(type) (\(status))")
     }
 
-    /// The last lines the process wrote, for error messages.
+    /// The last lines the process wrote since it was last started, for error messages.
     func logTail(lines: Int = 5) -> String {
         guard let handle = try? FileHandle(forReadingFrom: logFile) else { return "" }
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 4096 ? size - 4096 : 0)
-        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        return text.split(separator: "\n").filter { !$0.hasPrefix("[riker-agent]") }.suffix(lines).joined(separator: " | ")
+        try? handle.seek(toOffset: size > 8192 ? size - 8192 : 0)
+        let all = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+        let lastStart = all.lastIndex { $0.hasPrefix("[riker-agent]") && $0.hasSuffix(" starting \(type)") }
+        let run = lastStart.map { all[all.index(after: $0)...] } ?? all[...]
+        return run.filter { !$0.hasPrefix("[riker-agent]") }.suffix(lines).joined(separator: " | ")
     }
 
     /// Appends an agent line to the process's log, so the log tells the whole story.

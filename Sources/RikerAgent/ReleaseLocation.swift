@@ -9,6 +9,10 @@ public struct ReleaseLocation: Equatable, Sendable {
     public var env: String
     public var version: Int
 
+    public init(storeURL: String, app: String, env: String, version: Int) {
+        self.storeURL = storeURL; self.app = app; self.env = env; self.version = version
+    }
+
     /// Parses `file:///STORE/apps/APP/ENV/releases/vN/release.json`, a plain path of that shape,
     /// or `s3://BUCKET/PREFIX/apps/…/release.json`. Throws `.invalidInput` for anything else.
     public init(parsing url: String) throws {

@@ -1,5 +1,6 @@
 import Foundation
 import RikerCore
+import RikerHTTP
 import RikerRelease
 import Testing
 @testable import RikerAgent
@@ -175,7 +176,7 @@ struct AgentDeployTests {
         try await withHarness { h in
             let first = h.startAgent()
             #expect(await h.eventually { first.port != nil })
-            let second = Agent(options: h.options, store: h.store, probe: SocketHealthProbe())
+            let second = Agent(options: h.options, store: h.store, probe: CurlHealthProbe())
             await #expect(throws: RikerError.self) { try await second.run() }
             do { try await second.run() } catch let e as RikerError {
                 #expect(e.code == .locked)
@@ -200,7 +201,7 @@ final class Poller: @unchecked Sendable {
         Thread.detachNewThread { [self] in
             while !lock.withLock({ done }) {
                 do {
-                    let r = try SocketHTTP.get("http://127.0.0.1:\(port)/", timeout: 3)
+                    let r = try HTTPClient.get("http://127.0.0.1:\(port)/", timeout: 3)
                     let body = String(decoding: r.body, as: UTF8.self)
                     lock.withLock {
                         if r.status == 200 { answers.append(String(body.prefix { $0 != " " })) } else { failures.append("HTTP \(r.status)") }

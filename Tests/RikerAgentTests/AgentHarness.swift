@@ -1,6 +1,7 @@
 import Foundation
 import RikerArchive
 import RikerCore
+import RikerHTTP
 import RikerRelease
 import RikerTestSupport
 import Testing
@@ -77,7 +78,7 @@ final class AgentHarness {
     /// Starts an agent in this process.
     @discardableResult
     func startAgent() -> Agent {
-        let agent = Agent(options: options, store: store, probe: SocketHealthProbe())
+        let agent = Agent(options: options, store: store, probe: CurlHealthProbe())
         let task = Task { try await agent.run() }
         agents.append((agent, task))
         return agent
@@ -116,7 +117,7 @@ final class AgentHarness {
 
     /// GET / through the agent's public port: the body, or nil if the request failed.
     func get(_ path: String = "/") -> String? {
-        guard let r = try? SocketHTTP.get("http://127.0.0.1:\(port)\(path)", timeout: 3), r.status == 200 else { return nil }
+        guard let r = try? HTTPClient.get("http://127.0.0.1:\(port)\(path)", timeout: 3), r.status == 200 else { return nil }
         return String(decoding: r.body, as: UTF8.self)
     }
 

@@ -1,0 +1,115 @@
+import Foundation
+import RikerCore
+import RikerRelease
+import Testing
+@testable import RikerAgent
+
+/// The built `riker-agent` executable: signals, exit codes, crash recovery and the one-shot deploy.
+@Suite(.serialized)
+struct AgentBinaryTests {
+    /// `riker-agent`, built next to the test bundle by `swift test`.
+    static func binary() throws -> String {
+        let dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let path = dir.appendingPathComponent("riker-agent").path
+        try #require(FileManager.default.isExecutableFile(atPath: path), "riker-agent is not built at \(path)")
+        return path
+    }
+
+    static func spawn(_ h: AgentHarness, _ arguments: [String]) throws -> (ChildProcess, URL) {
+        let log = h.temp.path("agent-\(UUID().uuidString.prefix(6)).log")
+        let fd = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { close(fd) }
+        var spec = ProcessSpec(try binary(), arguments)
+        spec.stdout = .fd(fd)
+        spec.stderr = .fd(fd)
+        return (try ChildProcess.spawn(spec), log)
+    }
+
+    static func runArguments(_ h: AgentHarness) -> [String] {
+        ["run", "--store", h.store.url, "--app", h.app, "--env", h.env, "--instance-id", h.instance,
+         "--dir", h.agentDir.path, "--port", String(h.port), "--grace", "3"]
+    }
+
+    @Test func sigtermStopsTheAppProcessesAndExitsZero() async throws {
+        try await withHarness { h in
+            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"])
+            try await h.setDesired(1, deploy: "d1")
+            let (agent, log) = try Self.spawn(h, Self.runArguments(h))
+            defer { agent.terminate(grace: 1) }
+            try await h.waitRunning(1, deploy: "d1")
+            let web = try #require(h.answer()).pid
+            let groups = try JSONCoding.decode(ProcessRegistry.Record.self, from: Data(contentsOf: h.agentDir.appendingPathComponent("processes.json")), what: "processes").processes
+
+            kill(agent.pid, SIGTERM)
+            let exit = agent.wait(timeout: 15)
+            #expect(exit?.code == 0, "agent log: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            #expect(!processExists(web))
+            for g in groups { #expect(await h.eventually(timeout: 3) { !processExists(g.pgid) }) }
+            #expect(try await h.status()?.state == .stopped)
+        }
+    }
+
+    @Test func secondAgentOnTheSameDirectoryExitsWithCodeThree() async throws {
+        try await withHarness { h in
+            let (first, _) = try Self.spawn(h, Self.runArguments(h))
+            defer { first.terminate(grace: 3) }
+            let lock = h.agentDir.appendingPathComponent("agent.lock")
+            #expect(await h.eventually { FileManager.default.fileExists(atPath: lock.path) && (try? FileLock.tryLock(lock)) == nil })
+            var args = Self.runArguments(h)
+            args[args.firstIndex(of: "--port")! + 1] = String(freePortForTest())
+            let (second, log) = try Self.spawn(h, args)
+            #expect(second.wait(timeout: 15)?.code == 3)
+            #expect(try String(contentsOf: log, encoding: .utf8).contains("another riker-agent is running in \(h.agentDir.path)"))
+        }
+    }
+
+    @Test func agentKilledHardLeavesNothingRunningOnceANewAgentStarts() async throws {
+        try await withHarness { h in
+            try await h.release()
+            try await h.setDesired(1, deploy: "d1")
+            let (first, _) = try Self.spawn(h, Self.runArguments(h))
+            try await h.waitRunning(1, deploy: "d1")
+            let orphan = try #require(h.answer()).pid
+            kill(first.pid, SIGKILL)
+            _ = first.wait()
+            #expect(processExists(orphan))
+
+            let (second, _) = try Self.spawn(h, Self.runArguments(h))
+            defer { second.terminate(grace: 3) }
+            try await h.waitForStatus { $0.pid == second.pid && $0.state == .running && $0.healthy }
+            #expect(await h.eventually(timeout: 5) { !processExists(orphan) })
+            let answer = try #require(h.answer())
+            #expect(answer.release == "v1" && answer.pid != orphan)
+        }
+    }
+
+    @Test func deployCommandRunsOneReleaseUntilSigterm() async throws {
+        try await withHarness { h in
+            let r = try await h.release(config: ["GREETING": "pinned"])
+            let url = "\(h.store.url)/\(StoreLayout.release(h.app, h.env, r.version))"
+            let (agent, log) = try Self.spawn(h, ["deploy", url, "--dir", h.agentDir.path, "--port", String(h.port), "--grace", "3"])
+            defer { agent.terminate(grace: 1) }
+            #expect(await h.eventually(timeout: 20) { h.answer()?.greeting == "pinned" })
+            #expect(h.answer()?.release == "v1")
+            #expect(try await h.status() == nil)
+            kill(agent.pid, SIGTERM)
+            #expect(agent.wait(timeout: 15)?.code == 0, "agent log: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            #expect(h.get() == nil)
+        }
+    }
+
+    @Test func deployCommandExitsNonZeroWhenTheReleaseFails() async throws {
+        try await withHarness { h in
+            let r = try await h.release(processes: ["web": "echo 'no such module' >&2; exit 1"])
+            let url = "\(h.store.url)/\(StoreLayout.release(h.app, h.env, r.version))"
+            let (agent, log) = try Self.spawn(h, ["deploy", url, "--dir", h.agentDir.path, "--port", String(h.port)])
+            defer { agent.terminate(grace: 1) }
+            #expect(agent.wait(timeout: 20)?.code == 1)
+            let output = try String(contentsOf: log, encoding: .utf8)
+            #expect(output.contains("riker-agent: web of v1 exited (exit code 1) during the health check: no such module"))
+        }
+    }
+}
+
+/// A second free port (the harness already holds one for the agent).
+func freePortForTest() -> Int { RunningRelease.ephemeralPort() }
