@@ -60,7 +60,9 @@ public enum Builder {
         let fm = FileManager.default
         let output = request.output
         let work = request.tmpDir.appendingPathComponent("riker-build-\(UUID().uuidString.prefix(8))")
-        try fm.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // The work dir stays Riker's (0711), so the build user cannot swap the directories in it;
+        // only the directories inside are handed over.
+        try fm.createDirectory(at: work, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o711])
         defer { try? fm.removeItem(at: work) }
         let envDir = work.appendingPathComponent("env"), home = work.appendingPathComponent("home")
         let packsDir = work.appendingPathComponent("buildpacks"), scratch = work.appendingPathComponent("scratch")
@@ -87,7 +89,7 @@ public enum Builder {
         }
 
         let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout)
-        try sandbox.handOver([request.buildDir, request.cacheDir, work])
+        try sandbox.handOver([request.buildDir, request.cacheDir, envDir, home, packsDir, scratch])
 
         var chosen: [Buildpack] = []
         for pack in packs {
@@ -108,8 +110,8 @@ public enum Builder {
             if fm.fileExists(atPath: pack.exportFile.path) { exports.append(pack.exportFile) }
         }
 
-        if let data = try AtomicFile.read(request.buildDir.appendingPathComponent(".slugignore")) {
-            let removed = try SlugIgnore(parsing: String(decoding: data, as: UTF8.self)).apply(to: request.buildDir)
+        if let text = try ConfinedFile.read(".slugignore", in: request.buildDir) {
+            let removed = try SlugIgnore(parsing: text).apply(to: request.buildDir)
             if removed > 0 { output.detail("Removed \(removed) path\(removed == 1 ? "" : "s") listed in .slugignore") }
         }
 
@@ -128,8 +130,8 @@ public enum Builder {
         if let url = request.config["BUILDPACK_URL"]?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty {
             return ([try BuildpackSource(parsing: url)], true)
         }
-        if let data = try AtomicFile.read(request.buildDir.appendingPathComponent(".buildpacks")) {
-            let lines = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+        if let text = try ConfinedFile.read(".buildpacks", in: request.buildDir) {
+            let lines = text.split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
             guard !lines.isEmpty else { throw RikerError(.buildFailed, ".buildpacks is empty: list one buildpack URL per line") }
             return (try lines.map(BuildpackSource.init(parsing:)), true)

@@ -19,7 +19,7 @@ struct Buildpack {
         defer { try? FileManager.default.removeItem(at: stdout) }
         let status = try sandbox.run(Self.capturingStdout(to: stdout, [detect.path, buildDir.path]), in: buildDir) { _ in }
         guard status.succeeded else { return nil }
-        let text = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
+        let text = try ConfinedFile.read(stdout.lastPathComponent, in: scratch) ?? ""
         let name = text.split(whereSeparator: \.isNewline).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         return name.isEmpty ? source.displayName : name
     }
@@ -49,7 +49,7 @@ struct Buildpack {
         guard status.succeeded else {
             throw RikerError(.buildFailed, "buildpack \(source.displayName) bin/release failed (\(status))")
         }
-        let yaml = (try? String(contentsOf: stdout, encoding: .utf8)) ?? ""
+        let yaml = try ConfinedFile.read(stdout.lastPathComponent, in: scratch) ?? ""
         return try Self.defaultProcessTypes(fromReleaseYAML: yaml, buildpack: source.displayName)
     }
 

@@ -6,10 +6,9 @@ enum ProcessTypes {
     /// Merges, prints Heroku's "Discovering process types" step, and returns the result.
     /// A Procfile that does not parse fails the build with its own message.
     static func discover(buildDir: URL, defaults: [String: String], output: Output) throws -> [String: String] {
-        let procfileURL = buildDir.appendingPathComponent("Procfile")
         var declared: [String: String]?
-        if let data = try AtomicFile.read(procfileURL) {
-            do { declared = try Procfile(parsing: String(decoding: data, as: UTF8.self)).dictionary } catch {
+        if let text = try ConfinedFile.read("Procfile", in: buildDir) {
+            do { declared = try Procfile(parsing: text).dictionary } catch {
                 throw RikerError(.buildFailed, error.userMessage)
             }
         }

@@ -83,6 +83,20 @@ import Testing
         #expect(error.message.contains("bin/release printed invalid YAML"))
     }
 
+    @Test func appFilesLinkingOutsideTheAppAreNotRead() throws {
+        let f = try BuildFixture(); defer { f.remove() }
+        try FileManager.default.createSymbolicLink(atPath: f.app.appendingPathComponent("Procfile").path, withDestinationPath: "/etc/passwd")
+        let (result, lines) = f.build()
+        #expect(result.rikerError?.message == "Procfile is a symlink that points outside the app")
+        #expect(!lines.contains { $0.contains("root:") })
+
+        // A link that stays inside the app is fine.
+        try FileManager.default.removeItem(at: f.app.appendingPathComponent("Procfile"))
+        try f.writeApp(["config/Procfile.prod": "web: true\n"])
+        try FileManager.default.createSymbolicLink(atPath: f.app.appendingPathComponent("Procfile").path, withDestinationPath: "config/Procfile.prod")
+        #expect(try f.build().result.get().processTypes == ["web": "true"])
+    }
+
     @Test func failingCompileFailsTheBuildWithItsExitCode() throws {
         let f = try BuildFixture(); defer { f.remove() }
         let pack = try f.buildpack("broken", compile: "echo ' !     something is wrong'; exit 3")
