@@ -11,7 +11,8 @@ final class RunningRelease: @unchecked Sendable {
     let processes: [AppProcess]
     /// `http://127.0.0.1:PORT/HEALTH_PATH` of `web`, nil without one.
     var healthURL: String?
-    /// Whether `web` answered its health check since it was last (re)started.
+    /// Whether `web` answered its health check since it was last (re)started; for a release
+    /// without `web`, whether its processes stayed up through their first second.
     var webHealthy = false
 
     var version: Int { release.version }
