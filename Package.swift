@@ -46,7 +46,7 @@ let package = Package(
         // Checkout → builder detection → buildpack compile → slug directory.
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
-        .target(name: "RikerDeploy", dependencies: ["RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive"], swiftSettings: v5),
+        .target(name: "RikerDeploy", dependencies: ["RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS"], swiftSettings: v5),
         // riker-agent: installs releases from the store, supervises processes, proxies the port.
         .target(name: "RikerAgent", dependencies: [
             "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP",
@@ -70,6 +70,7 @@ let package = Package(
         .testTarget(name: "RikerAWSTests", dependencies: ["RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.

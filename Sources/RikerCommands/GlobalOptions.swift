@@ -13,7 +13,11 @@ struct GlobalOptions: ParsableArguments {
 
     var paths: RikerPaths { RikerPaths.resolve(root) }
 
-    func openStore() throws -> any ReleaseStore { try StoreLocator.open(paths: paths) }
+    /// The server's store, after exporting riker.conf's environment (AWS settings).
+    func openStore() throws -> any ReleaseStore {
+        ServerConfig.applyEnvironment(paths)
+        return try StoreLocator.open(paths: paths)
+    }
 
     /// Who is acting: the SSH key name when run over SSH, else the local user.
     var actor: String {

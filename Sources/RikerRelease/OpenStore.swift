@@ -3,9 +3,6 @@ import RikerCore
 
 /// Opens the store a URL names: `s3://BUCKET/PREFIX`, `file:///DIR` or a plain directory path.
 public enum StoreLocator {
-    /// Makes an S3 store; set by the S3 module once it exists, so this layer does not depend on it.
-    nonisolated(unsafe) public static var makeS3: ((_ bucket: String, _ prefix: String) throws -> any ReleaseStore)?
-
     public static func open(_ url: String) throws -> any ReleaseStore {
         if url.hasPrefix("s3://") {
             let rest = url.dropFirst(5)
@@ -13,8 +10,7 @@ public enum StoreLocator {
             var prefix = String(rest.dropFirst(bucket.count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             if !prefix.isEmpty { prefix += "/" }
             guard !bucket.isEmpty else { throw RikerError(.invalidInput, "store URL '\(url)' has no bucket: use s3://BUCKET/PREFIX") }
-            guard let make = makeS3 else { throw RikerError(.invalidInput, "this build of Riker has no S3 store; use a local directory") }
-            return try make(bucket, prefix)
+            return try S3ReleaseStore.fromEnvironment(bucket: bucket, prefix: prefix)
         }
         if url.hasPrefix("file://") { return LocalReleaseStore(directory: URL(fileURLWithPath: String(url.dropFirst(7)))) }
         if url.contains("://") { throw RikerError(.invalidInput, "unsupported store URL '\(url)': use s3://BUCKET/PREFIX or a directory") }
@@ -24,10 +20,7 @@ public enum StoreLocator {
     /// The store of a Riker server: `$RIKER_STORE`, then `store=` in ROOT/riker.conf, then ROOT/store.
     public static func open(paths: RikerPaths) throws -> any ReleaseStore {
         if let env = ProcessInfo.processInfo.environment["RIKER_STORE"], !env.isEmpty { return try open(env) }
-        if let data = try? AtomicFile.read(paths.serverConfig), let text = String(data: data, encoding: .utf8),
-           let conf = try? EnvFile.decode(text), let s = conf["store"], !s.isEmpty {
-            return try open(s)
-        }
+        if let s = ServerConfig.load(paths)["store"], !s.isEmpty { return try open(s) }
         return LocalReleaseStore(directory: paths.localStore)
     }
 }
