@@ -91,24 +91,29 @@ public enum Builder {
         let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout)
         try sandbox.handOver([request.buildDir, request.cacheDir, envDir, home, packsDir, scratch])
 
-        var chosen: [Buildpack] = []
-        for pack in packs {
-            if let name = try pack.detect(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch) {
-                output.step("\(name) app detected")
-                chosen.append(pack)
-                if !explicit { break }
-            } else if explicit {
-                throw RikerError(.buildFailed, "App not compatible with buildpack: \(pack.source.displayName) (its bin/detect found nothing to build)")
-            }
+        // As on Heroku, each buildpack is detected right before its compile; an app-chosen
+        // buildpack that does not detect fails the build, the built-ins stop at the first match.
+        if explicit && packs.count > 1 {
+            output.step("Using buildpacks:")
+            for (i, pack) in packs.enumerated() { output.detail("\(i + 1). \(pack.source.displayName)") }
         }
-        guard !chosen.isEmpty else { throw nothingDetected(builtins: sources) }
-
+        var chosen: [Buildpack] = []
         var exports: [URL] = []
-        for pack in chosen {
+        for pack in packs {
+            guard let name = try pack.detect(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch) else {
+                if explicit {
+                    throw RikerError(.buildFailed, "App not compatible with buildpack: \(pack.source.displayName) (its bin/detect found nothing to build)")
+                }
+                continue
+            }
+            output.step("\(name) app detected")
+            chosen.append(pack)
             try pack.compile(buildDir: request.buildDir, cacheDir: request.cacheDir, envDir: envDir, exports: exports,
                              sandbox: sandbox, output: output)
             if fm.fileExists(atPath: pack.exportFile.path) { exports.append(pack.exportFile) }
+            if !explicit { break }
         }
+        guard !chosen.isEmpty else { throw nothingDetected(builtins: sources) }
 
         if let text = try ConfinedFile.read(".slugignore", in: request.buildDir) {
             let removed = try SlugIgnore(parsing: text).apply(to: request.buildDir)

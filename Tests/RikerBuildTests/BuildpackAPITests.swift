@@ -33,10 +33,12 @@ import Testing
         #expect(built.builder == "buildpack:\(first.path)+buildpack:\(second.path)")
         #expect(f.read("greeting-from-env") == "hello from config")
         #expect(f.read("from-first") == "exported by first")
-        #expect(lines.contains("-----> first app detected"))
-        #expect(lines.contains("-----> second app detected"))
-        #expect(lines.contains("-----> first: build number 1"))
-        #expect(lines.contains("       indented detail from first"))
+        // Heroku's order: the list, then each buildpack detected right before its compile output.
+        #expect(Array(lines.prefix(7)) == [
+            "-----> Using buildpacks:", "       1. \(first.path)", "       2. \(second.path)",
+            "-----> first app detected", "-----> first: build number 1", "       indented detail from first",
+            "-----> second app detected",
+        ])
         #expect(lines.contains("-----> second sees: exported by first"))
         // ENV_DIR lives in tmp only for the build; config values never reach the output.
         #expect(try FileManager.default.contentsOfDirectory(atPath: f.tmp.path).isEmpty)
