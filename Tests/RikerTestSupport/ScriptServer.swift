@@ -8,12 +8,12 @@ public final class ScriptServer: @unchecked Sendable {
     public let process: ChildProcess
     private let dir: TempDir
 
-    /// Runs `python3 SCRIPT PORT EXTRA…` and waits until the port accepts connections.
-    public convenience init(python source: String, arguments: [String] = [], environment: [String: String] = [:], startTimeout: Double = 20) throws {
+    /// Runs `python3 SCRIPT PORT EXTRA…` and waits until the port (free one if nil) accepts connections.
+    public convenience init(python source: String, arguments: [String] = [], port: Int? = nil, environment: [String: String] = [:], startTimeout: Double = 20) throws {
         let dir = try TempDir("script-server")
         let script = dir.path("server.py")
         try Data(source.utf8).write(to: script)
-        let port = freePort()
+        let port = port ?? freePort()
         try self.init(executable: "python3", arguments: [script.path, String(port)] + arguments, port: port,
                       environment: environment, dir: dir, startTimeout: startTimeout)
     }
