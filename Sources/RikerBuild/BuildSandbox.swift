@@ -51,6 +51,18 @@ struct BuildSandbox {
         }
     }
 
+    /// Checks that the build user can write each of `dirs` (its parents must let it through),
+    /// so a root directory that is closed to others fails with a line saying what to fix.
+    func checkAccess(_ dirs: [URL]) throws {
+        guard let user else { return }
+        var denied = ""
+        let status = try run(["/bin/bash", "-c", #"for d; do [ -w "$d" ] || { echo "$d"; exit 1; }; done"#, "riker-check"] + dirs.map(\.path),
+                             in: URL(fileURLWithPath: "/")) { denied = $0 }
+        guard status.succeeded else {
+            throw RikerError(.buildFailed, "the build user \(user.name) cannot write \(denied): let it through the parent directories (chmod o+x)")
+        }
+    }
+
     /// Runs `argv` in `directory` as the build user with the build environment (plus `extraEnv`),
     /// streaming combined output to `onLine`. Throws `.buildFailed` when the build's deadline passes.
     func run(_ argv: [String], in directory: URL, extraEnv: [String: String] = [:], onLine: (String) -> Void) throws -> ExitStatus {

@@ -90,6 +90,7 @@ public enum Builder {
 
         let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout)
         try sandbox.handOver([request.buildDir, request.cacheDir, envDir, home, packsDir, scratch])
+        try sandbox.checkAccess([request.buildDir, request.cacheDir, scratch])
 
         // As on Heroku, each buildpack is detected right before its compile; an app-chosen
         // buildpack that does not detect fails the build, the built-ins stop at the first match.

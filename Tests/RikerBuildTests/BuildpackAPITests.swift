@@ -184,3 +184,14 @@ import Testing
         #expect(main.contains("-----> gitpack v2"))
     }
 }
+
+@Suite struct BuildUserAccessTests {
+    @Test(.enabled(if: BuildSandbox.defaultUser() != nil, "needs root and the riker-build user"))
+    func closedParentDirectoryIsReportedClearly() throws {
+        let f = try BuildFixture(); defer { f.remove() }
+        try f.writeApp(["Procfile": "web: true\n"])
+        chmod(f.temp.url.path, 0o700)
+        let error = try #require(f.build().result.rikerError)
+        #expect(error.message == "the build user riker-build cannot write \(f.app.path): let it through the parent directories (chmod o+x)")
+    }
+}
