@@ -24,8 +24,9 @@ public final class Agent: @unchecked Sendable {
     private var proxy: TCPProxy?
     private var running: RunningRelease?
     private var lastStatus: InstanceStatus?
-    /// Releases that failed here, by "version/deploy": not retried for the same deploy.
-    private var failures: [String: Date] = [:]
+    /// Releases that failed here, by (release, deploy): not retried for the same deploy,
+    /// even by a restarted agent (`DIR/failures.json`).
+    private var failures: FailedReleases
     private var fatal: Error?
     private var desiredWatch = Watched()
     private var currentWatch = Watched()
@@ -52,6 +53,7 @@ public final class Agent: @unchecked Sendable {
         logger[metadataKey: "instance"] = "\(options.instanceID)"
         self.logger = logger
         registry = ProcessRegistry(file: paths.processes, logger: logger)
+        failures = FailedReleases(file: paths.failures)
         installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
     }
 
@@ -74,6 +76,7 @@ public final class Agent: @unchecked Sendable {
         }
         defer { lock.unlock() }
         registry.killLeftovers(grace: 5)
+        failures = FailedReleases(file: paths.failures) { [logger] in logger.warning("\($0)") }
         installer.removeStaging()
 
         let signals = options.handleSignals ? SignalWatcher([SIGTERM, SIGINT]) { [weak self] sig in
@@ -150,8 +153,14 @@ public final class Agent: @unchecked Sendable {
             }
             return
         }
-        if let failedAt = failures["\(wanted.release)/\(wanted.deploy)"],
-           deploy != nil || Date().timeIntervalSince(failedAt) < Self.retryWithoutDeploy {
+        if options.pinnedRelease == nil, let failed = failures.failure(release: wanted.release, deploy: wanted.deploy),
+           deploy != nil || Date().timeIntervalSince(failed.failedAt) < Self.retryWithoutDeploy {
+            // Already failed here for this deploy (maybe before a restart): say so again, once.
+            if lastStatus?.state != .failed || lastStatus?.target != wanted.release || lastStatus?.deploy != deploy {
+                logger.info("not retrying v\(wanted.release): it failed here\(deploy.map { " for deploy \($0)" } ?? "") at \(failed.failedAt)")
+                await report(.failed, release: running?.version, target: wanted.release, healthy: running?.webHealthy ?? false,
+                             error: failed.error, deploy: deploy)
+            }
             return
         }
         await install(wanted.release, deploy: deploy)
@@ -190,8 +199,12 @@ public final class Agent: @unchecked Sendable {
             candidate?.stop(grace: 1, registry: registry, group: retiring)
             if error is Stopped { return }
             let message = String(error.userMessage.prefix(1000))
-            failures["\(version)/\(deploy ?? "")"] = Date()
             logger.error("v\(version) failed: \(message)")
+            if options.pinnedRelease == nil {
+                do { try failures.record(release: version, deploy: deploy ?? "", error: message) } catch {
+                    logger.warning("cannot remember the failure of v\(version): \(error.userMessage)")
+                }
+            }
             await report(.failed, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false,
                          error: message, deploy: deploy)
             if options.pinnedRelease != nil { fatal = error; stop() }
@@ -308,7 +321,6 @@ public final class Agent: @unchecked Sendable {
 
     private func write(_ status: InstanceStatus) async {
         lastStatus = status
-        guard options.pinnedRelease == nil else { return }
         do { try await store.writeStatus(options.app, options.env, status) } catch {
             logger.warning("cannot write status to \(store.url): \(error.userMessage)")
         }
@@ -322,8 +334,10 @@ public final class Agent: @unchecked Sendable {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             retiring.notify(queue: .global()) { done.resume() }
         }
-        await write(InstanceStatus(instance: options.instanceID, release: running?.version, target: nil, state: .stopped,
-                                   healthy: false, address: nil, deploy: lastStatus?.deploy, pid: getpid()))
+        // A failure stays readable in the last status (why a pinned release ended the agent).
+        let failed = lastStatus?.state == .failed ? lastStatus : nil
+        await write(InstanceStatus(instance: options.instanceID, release: running?.version, target: failed?.target, state: .stopped,
+                                   healthy: false, address: nil, error: failed?.error, deploy: lastStatus?.deploy, pid: getpid()))
         logger.info("stopped")
     }
 }

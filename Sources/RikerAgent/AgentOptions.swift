@@ -21,7 +21,8 @@ public struct AgentOptions: Sendable {
     /// Stop on SIGTERM/SIGINT. Off for agents embedded in a process that handles its own signals.
     public var handleSignals = true
     /// Run exactly this release and nothing else (`riker-agent deploy`): the store is not polled,
-    /// no status is written, and a failed install ends `run()` with the error.
+    /// a failed install ends `run()` with the error (and is not remembered in `failures.json`:
+    /// running the same release again tries again). Status is still written, under `instanceID`.
     public var pinnedRelease: Int?
 
     public init(storeURL: String, app: String, env: String, instanceID: String, dir: URL, port: Int, host: String = "127.0.0.1", pollInterval: Double = 0.2) {

@@ -10,6 +10,8 @@ struct AgentPaths {
     var lock: URL { dir.appendingPathComponent("agent.lock") }
     /// Process groups this agent started, so a successor can clean up after a crash.
     var processes: URL { dir.appendingPathComponent("processes.json") }
+    /// Releases that failed here, by deploy (see `FailedReleases`).
+    var failures: URL { dir.appendingPathComponent("failures.json") }
     var releases: URL { dir.appendingPathComponent("releases") }
     var cache: URL { dir.appendingPathComponent("cache") }
     var logs: URL { dir.appendingPathComponent("logs") }

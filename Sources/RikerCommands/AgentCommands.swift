@@ -24,7 +24,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: "The release store: s3://BUCKET/PREFIX, file:///DIR or a directory.") var store: String
     @Option(help: "The app to run.") var app: String
     @Option(help: "The app's environment.") var env: String = "production"
-    @Option(name: .customLong("instance-id"), help: "This instance's id in the store (instances/ID/desired and status).") var instanceID: String
+    @Option(name: .customLong("instance-id"),
+            help: "This instance's id in the store (instances/ID/desired and status). 'auto' or omitted: the EC2 instance id from IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT overrides where IMDS is).")
+    var instanceID: String?
     @Option(help: "The agent's directory (releases, cache, logs, lock).") var dir: String
     @Option(help: "The port the app is served on.") var port: Int = 5000
     @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
@@ -36,9 +38,7 @@ struct AgentRunCommand: AsyncParsableCommand {
         try await runAgent {
             guard AppName.isValid(app) else { throw RikerError(.invalidInput, "invalid app name '\(app.prefix(64))'") }
             guard AppName.isValid(env) else { throw RikerError(.invalidInput, "invalid environment name '\(env.prefix(64))'") }
-            guard !instanceID.isEmpty, !instanceID.contains("/"), !instanceID.hasPrefix(".") else {
-                throw RikerError(.invalidInput, "invalid instance id '\(instanceID.prefix(64))'")
-            }
+            let instanceID = try resolvedInstanceID(instanceID)
             let releaseStore = try StoreLocator.open(store)
             var options = AgentOptions(storeURL: store, app: app, env: env, instanceID: instanceID,
                                        dir: absoluteURL(dir), port: port, host: host,
@@ -61,13 +61,17 @@ struct AgentDeployCommand: AsyncParsableCommand {
     @Option(help: "The port the app is served on.") var port: Int = 5000
     @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
     @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
+    @Option(name: .customLong("instance-id"),
+            help: "The id this agent reports its status under in the store (instances/ID/status); 'auto' asks IMDSv2.")
+    var instanceID: String = "local"
 
     func run() async throws {
         RikerLogging.bootstrap()
         try await runAgent {
+            let instanceID = try resolvedInstanceID(instanceID)
             let location = try ReleaseLocation(parsing: releaseURL)
             let releaseStore = try StoreLocator.open(location.storeURL)
-            var options = AgentOptions(storeURL: location.storeURL, app: location.app, env: location.env, instanceID: "local",
+            var options = AgentOptions(storeURL: location.storeURL, app: location.app, env: location.env, instanceID: instanceID,
                                        dir: absoluteURL(dir), port: port, host: host)
             options.pinnedRelease = location.version
             options.grace = grace
@@ -85,6 +89,16 @@ private func runAgent(_ make: () throws -> Agent) async throws {
         FileHandle.standardError.write(Data("riker-agent: \(e.message)\n".utf8))
         throw ExitCode(e.code == .locked ? 3 : 1)
     }
+}
+
+/// `--instance-id` as given, or (omitted or `auto`) this EC2 instance's id from IMDSv2; refuses
+/// ids that cannot be a single store key segment.
+private func resolvedInstanceID(_ given: String?) throws -> String {
+    let id = given == nil || given == "auto" ? try InstanceMetadata().instanceID() : given!
+    guard !id.isEmpty, !id.contains("/"), !id.hasPrefix(".") else {
+        throw RikerError(.invalidInput, "invalid instance id '\(id.prefix(64))'")
+    }
+    return id
 }
 
 private func absoluteURL(_ path: String) -> URL {
