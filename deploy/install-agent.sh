@@ -4,7 +4,8 @@
 #   install-agent.sh --binary PATH --store URL --app APP [--env ENV] [--instance-id ID]
 #                    [--port N] [--host ADDR] [--region REGION]
 #
-# The instance id defaults to the EC2 instance id (IMDSv2), else the hostname.
+# The instance id defaults to the EC2 instance id (IMDSv2, at AWS_EC2_METADATA_SERVICE_ENDPOINT if
+# set), else the hostname; `--instance-id auto` leaves it to the agent to ask IMDSv2 at every start.
 # With DESTDIR set, files are written under DESTDIR and no user, systemctl or IMDS call happens
 # (for packaging and tests).
 set -euo pipefail
@@ -38,9 +39,11 @@ dest="${DESTDIR:-}"
 here="$(cd "$(dirname "$0")" && pwd)"
 
 if [ -z "$instance" ]; then
-  if [ -z "$dest" ] && token=$(curl -fsS -m 2 -X PUT http://169.254.169.254/latest/api/token \
-        -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' 2>/dev/null); then
-    instance=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $token" http://169.254.169.254/latest/meta-data/instance-id || true)
+  imds="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}"
+  imds="${imds%/}"
+  if [ -z "$dest" ] && token=$(curl -fsS -m 2 -X PUT "$imds/latest/api/token" \
+        -H 'X-aws-ec2-metadata-token-ttl-seconds: 21600' 2>/dev/null); then
+    instance=$(curl -fsS -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id" || true)
   fi
   instance="${instance:-$(hostname)}"
 fi
