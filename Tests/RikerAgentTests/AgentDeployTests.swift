@@ -54,7 +54,7 @@ struct AgentDeployTests {
 
             #expect(failures.isEmpty, "failed requests during the switch: \(failures.prefix(3))")
             #expect(answers.contains("v1") && answers.last == "v2")
-            #expect(answers.count > 40)
+            #expect(answers.count > 20, "the poller barely ran: \(answers.count) answers")  // ~65 when the machine is idle
             #expect(await h.eventually { !processExists(oldPid) }, "v1's web process is still running")
         }
     }

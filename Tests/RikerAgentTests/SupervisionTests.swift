@@ -55,8 +55,10 @@ struct ReleasePruningTests {
                 try await h.setDesired(v, deploy: "d\(v)")
                 try await h.waitRunning(v, deploy: "d\(v)")
             }
-            let dirs = try FileManager.default.contentsOfDirectory(atPath: h.agentDir.appendingPathComponent("releases").path)
-            #expect(Set(dirs) == ["v3", "v4", "v5", "v6", "v7"])
+            // Pruning follows the `running` report, so give it a moment.
+            let releases = h.agentDir.appendingPathComponent("releases").path
+            let dirs = { Set((try? FileManager.default.contentsOfDirectory(atPath: releases)) ?? []) }
+            #expect(await h.eventually(timeout: 5) { dirs() == ["v3", "v4", "v5", "v6", "v7"] }, "release dirs: \(dirs())")
             // All seven slugs are identical, so one cached copy serves them all.
             #expect(try FileManager.default.contentsOfDirectory(atPath: h.agentDir.appendingPathComponent("cache").path).count == 1)
         }

@@ -35,8 +35,11 @@ struct UserDataTests {
         let stubs = temp.path("bin")
         try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
         let systemctl = stubs.appendingPathComponent("systemctl")
-        try Data("#!/bin/sh\necho \"$*\" >> '\(temp.path("systemctl.calls").path)'\n".utf8).write(to: systemctl)
-        chmod(systemctl.path, 0o755)
+        // Written by a child process: a file this process wrote could still be open for writing in
+        // a child another test thread is forking, and exec would then fail with ETXTBSY.
+        let stub = "#!/bin/sh\necho \"$*\" >> '\(temp.path("systemctl.calls").path)'\n"
+        let wrote = try sh("/bin/sh", ["-c", "cat > \"$0\" && chmod 755 \"$0\"", systemctl.path], stdin: stub)
+        try #require(wrote.succeeded, "\(wrote)")
         var env = [
             "DESTDIR": temp.path("root").path,
             "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds,
