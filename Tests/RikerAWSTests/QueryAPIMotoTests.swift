@@ -7,7 +7,7 @@ import Testing
 /// The Auto Scaling, EC2 and ELBv2 clients against a real moto_server that checks signatures.
 @Suite(.serialized) struct QueryAPIMotoTests {
     @Test func describesAGroupOfThreeWithItsInstancesTemplateAndTargetGroups() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let template = try f.launchTemplate()
         let tg = try f.targetGroup("three")
         let name = try f.group("three", size: 3, targetGroups: [tg], template: template.name)
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func describesGroupsOfTenAcrossSeveralPages() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let lt = try f.launchTemplate().name
         let names = try [f.group("ten", size: 10, template: lt), f.group("one", size: 1, template: lt), f.group("two", size: 2, template: lt)]
         let proxy = try FaultProxy(upstream: f.moto.endpoint); defer { proxy.stop() }
@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func setDesiredCapacityGrowsTheGroupAndEC2DescribesEveryInstanceOverSeveralPages() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let name = try f.group("grow", size: 3, max: 10)
         let asg = AutoScalingClient(client: f.client(.autoScaling))
         // One scale-out at a time: moto starts a reservation per step, and pages by reservation.
@@ -73,7 +73,7 @@ import Testing
     }
 
     @Test func registeredTargetsShowInTargetHealthAndDeregisteredOnesLeave() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let name = try f.group("targets", size: 3)
         let tg = try f.targetGroup("reg")
         let env = f.moto.environment
@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func readsTheTargetGroupsDeregistrationDelay() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let tg = try f.targetGroup("attrs")
         let elb = ELBv2Client(client: f.client(.elbv2))
         #expect(try await elb.describeTargetGroupAttributes(targetGroup: tg)["deregistration_delay.timeout_seconds"] == "300")
@@ -108,7 +108,7 @@ import Testing
     }
 
     @Test func anUnknownTargetGroupIsNotFoundAndNotRetried() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let proxy = try FaultProxy(upstream: f.moto.endpoint); defer { proxy.stop() }
         let elb = ELBv2Client(client: f.client(.elbv2, endpoint: proxy.baseURL))
         let arn = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/missing-\(f.tag)/0123456789abcdef"
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func aWrongSecretKeyIsAPermissionErrorNamingTheAction() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         var env = f.moto.environment
         env["AWS_SECRET_ACCESS_KEY"] = "not-the-secret"
         let asg = try AutoScalingClient.fromEnvironment(env)
@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func retriesThrough503sAndDroppedConnections() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let name = try f.group("retry", size: 1)
         let proxy = try FaultProxy(upstream: f.moto.endpoint); defer { proxy.stop() }
         try proxy.inject(.unavailable, method: "POST", times: 2)
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func afterTheLastTryTheErrorNamesTheActionAndTheTries() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         let proxy = try FaultProxy(upstream: f.moto.endpoint); defer { proxy.stop() }
         try proxy.inject(.unavailable, method: "POST", times: 10)
         let ec2 = EC2Client(client: f.client(.ec2, endpoint: proxy.baseURL, retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.01)))
@@ -178,7 +178,7 @@ import Testing
     }
 
     @Test func theServiceEndpointVariableWinsOverTheGeneralOne() async throws {
-        let f = try QueryFixture()
+        let f = try AWSFixture()
         var env = f.moto.environment
         env["AWS_ENDPOINT_URL"] = "http://127.0.0.1:\(freePort())"  // nothing listens there
         env["AWS_ENDPOINT_URL_AUTO_SCALING"] = f.moto.endpoint
