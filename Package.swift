@@ -74,6 +74,6 @@ let package = Package(
         .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
-        .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
     ]
 )

@@ -18,7 +18,8 @@ public struct Deployer {
         let name = settings.value("target", env: env) ?? "local"
         switch name {
         case "local": return (name, LocalTarget(paths: paths, store: store))
-        default: throw RikerError(.invalidInput, "deploy target '\(name)' is not supported yet: use target=local")
+        case "asg": return (name, RollingDeploy(store: store, fleet: try AWSFleet.fromEnvironment(), settings: settings))
+        default: throw RikerError(.invalidInput, "unknown deploy target '\(name)': use target=local or target=asg")
         }
     }
 

@@ -55,7 +55,7 @@ public struct Pipeline {
         let result = try Builder.build(BuildRequest(
             app: app, env: env, buildDir: buildDir, cacheDir: paths.buildCache(app), config: config,
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
-            tmpDir: work, timeout: timeout, output: output))
+            tmpDir: work, timeout: timeout, output: output, sourceVersion: request.commit))
 
         output.step("Compressing...")
         let slug = try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd)

@@ -73,7 +73,8 @@ public struct RollingDeploy: DeployTarget {
                 for id in batch {
                     try await store.setDesired(release.app, env, instance: id, DesiredRelease(release: release.version, deploy: context.id))
                 }
-                try await waitForAgents(batch, release: release.version, deploy: context.id, group: opts.group, timeout: opts.timeout, context: context)
+                // The agents' own health check has `timeout`; downloading and unpacking come on top.
+                try await waitForAgents(batch, release: release.version, deploy: context.id, group: opts.group, timeout: opts.timeout + 30, context: context)
                 for tg in opts.targetGroups { try await fleet.register(batch, in: tg) }
                 try await waitForTargets(batch, targetGroups: opts.targetGroups, timeout: opts.timeout)
                 outOfService.subtract(batch)

@@ -15,9 +15,14 @@ final class RikerServer {
     /// Private key of the admin registered at start.
     let adminKey: URL
 
-    init() throws {
+    /// `config` goes into ROOT/riker.conf before anything starts (store URL, AWS settings).
+    init(config: [String: String] = [:]) throws {
         dir = try TempDir("riker-it")
         root = dir.path("root")
+        if !config.isEmpty {
+            try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+            try AtomicFile.write(Data(EnvFile.encode(config).utf8), to: root.appendingPathComponent("riker.conf"), mode: 0o600)
+        }
         bin = productsDir
         user = ProcessInfo.processInfo.environment["USER"] ?? "root"
         sshPort = freePort()
