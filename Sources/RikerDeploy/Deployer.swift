@@ -14,11 +14,11 @@ public struct Deployer {
         self.paths = paths; self.store = store; self.output = output
     }
 
-    func target(for settings: AppSettings, env: String) throws -> (name: String, target: any DeployTarget) {
+    func target(for settings: AppSettings, env: String, store: any ReleaseStore, counter: RequestCounter) throws -> (name: String, target: any DeployTarget) {
         let name = settings.value("target", env: env) ?? "local"
         switch name {
         case "local": return (name, LocalTarget(paths: paths, store: store))
-        case "asg": return (name, RollingDeploy(store: store, fleet: try AWSFleet.fromEnvironment(), settings: settings))
+        case "asg": return (name, RollingDeploy(store: store, fleet: CountingFleet(inner: try AWSFleet.fromEnvironment(), counter: counter), settings: settings))
         default: throw RikerError(.invalidInput, "unknown deploy target '\(name)': use target=local or target=asg")
         }
     }
@@ -26,9 +26,15 @@ public struct Deployer {
     /// Deploys `release`; returns the address it serves on.
     @discardableResult
     public func deploy(_ release: Release) async throws -> String {
+        let counter = RequestCounter()
+        return try await Deployer(paths: paths, store: CountingStore(inner: store, counter: counter), output: output)
+            .deployCounted(release, counter: counter)
+    }
+
+    private func deployCounted(_ release: Release, counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
         guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist") }
-        let (targetName, target) = try target(for: settings, env: env)
+        let (targetName, target) = try target(for: settings, env: env, store: store, counter: counter)
         let id = Self.newDeployID()
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let lease = 900.0
@@ -40,7 +46,7 @@ public struct Deployer {
             lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900)
         }
         do {
-            let address = try await deployLocked(release, settings: settings, target: target, targetName: targetName, id: id)
+            let address = try await deployLocked(release, settings: settings, target: target, targetName: targetName, id: id, counter: counter)
             try? await store.releaseLock(app, env, etag: lockTag)
             return address
         } catch {
@@ -49,7 +55,7 @@ public struct Deployer {
         }
     }
 
-    private func deployLocked(_ release: Release, settings: AppSettings, target: any DeployTarget, targetName: String, id: String) async throws -> String {
+    private func deployLocked(_ release: Release, settings: AppSettings, target: any DeployTarget, targetName: String, id: String, counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
         let (prevVersion, etag) = try await store.current(app, env)
         let previous = try await prevVersion.asyncMap { try await store.release(app, env, $0) } ?? nil
@@ -61,7 +67,7 @@ public struct Deployer {
         let currentTag = try await store.setCurrent(app, env, to: release.version, expected: etag)
         do {
             let address = try await target.rollout(release, previous: previous, context: context)
-            await context.update { $0.outcome = .succeeded; $0.finishedAt = Date() }
+            await context.update { $0.outcome = .succeeded; $0.finishedAt = Date(); $0.requests = counter.snapshot }
             output.step("Deployed: \(address)")
             return address
         } catch {
@@ -71,7 +77,7 @@ public struct Deployer {
             } else {
                 try? await store.delete(StoreLayout.current(app, env))
             }
-            await context.update { $0.outcome = .rolledBack; $0.finishedAt = Date(); $0.error = error.userMessage }
+            await context.update { $0.outcome = .rolledBack; $0.finishedAt = Date(); $0.error = error.userMessage; $0.requests = counter.snapshot }
             let still = previous.map { "; \($0.name) is still serving" } ?? ""
             throw RikerError(.deployFailed, "deploy of \(release.name) failed: \(error.userMessage)\(still)")
         }

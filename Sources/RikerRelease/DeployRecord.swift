@@ -42,9 +42,11 @@ public struct DeployRecord: Codable, Sendable, Equatable {
     public var error: String?
     public var batches: [Batch]
     public var events: [InstanceEvent]
+    /// Store and cloud API requests the deploy made, by kind (`store.put`, `elbv2.RegisterTargets`, …).
+    public var requests: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
-        case id, app, env, release, previous, target, outcome, error, batches, events
+        case id, app, env, release, previous, target, outcome, error, batches, events, requests
         case startedAt = "started_at"
         case finishedAt = "finished_at"
     }
