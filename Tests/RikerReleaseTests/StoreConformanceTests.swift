@@ -92,19 +92,33 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
-    func deployLockExcludesUntilItsLeaseExpires(_ kind: StoreKind) async throws {
+    func deployLockExcludesWhileItsLeaseRuns(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind); defer { f.cleanup() }
         let s = f.store
-        let etag = try await s.acquireLock("web", "production", holder: "server-a", deploy: "d1", lease: 8)
+        let etag = try await s.acquireLock("web", "production", holder: "server-a", deploy: "d1", lease: 120)
         await #expect { _ = try await s.acquireLock("web", "production", holder: "server-b", deploy: "d2", lease: 30) } throws: {
             ($0 as? RikerError)?.code == .locked && ($0 as! RikerError).message.contains("server-a")
         }
-        // server-a dies; after the lease, server-b takes the lock over, and server-a cannot renew it.
-        try await Task.sleep(nanoseconds: 9_000_000_000)
-        let taken = try await s.acquireLock("web", "production", holder: "server-b", deploy: "d2", lease: 30)
-        await #expect { _ = try await s.renewLock("web", "production", holder: "server-a", deploy: "d1", lease: 30, etag: etag) } throws: { isPrecondition($0) }
-        try await s.releaseLock("web", "production", etag: taken)
+        let renewed = try await s.renewLock("web", "production", holder: "server-a", deploy: "d1", lease: 120, etag: etag)
+        try await s.releaseLock("web", "production", etag: renewed)
         #expect(try await s.get(StoreLayout.lock("web", "production")) == nil)
+        // Free again: the next deploy takes it at once.
+        _ = try await s.acquireLock("web", "production", holder: "server-b", deploy: "d2", lease: 30)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anExpiredLockIsTakenOverAndItsOldHolderCannotRenewIt(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind); defer { f.cleanup() }
+        let s = f.store
+        // server-a takes the lock with a short lease, then dies.
+        let etag = try await s.acquireLock("web", "staging", holder: "server-a", deploy: "d1", lease: 1)
+        try await Task.sleep(nanoseconds: 2_500_000_000)
+        let taken = try await s.acquireLock("web", "staging", holder: "server-b", deploy: "d2", lease: 120)
+        await #expect { _ = try await s.renewLock("web", "staging", holder: "server-a", deploy: "d1", lease: 30, etag: etag) } throws: { isPrecondition($0) }
+        let lock = try JSONCoding.decode(DeployLock.self, from: try #require(try await s.get(StoreLayout.lock("web", "staging"))).data, what: "lock")
+        #expect(lock.holder == "server-b")
+        try await s.releaseLock("web", "staging", etag: taken)
+        #expect(try await s.get(StoreLayout.lock("web", "staging")) == nil)
     }
 
     @Test(arguments: StoreKind.allCases)
