@@ -7,9 +7,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
-swift build -c release >/dev/null 2>&1 || swift build -c release
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d /tmp/riker-bench-XXXXXX)
+# Its own build folder, so benchmarking never waits on (or breaks) a debug build in .build.
+swift build -c release --scratch-path .build-release >/dev/null 2>&1 || swift build -c release --scratch-path .build-release
+bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
+work=$(mktemp -d /tmp/riker-bench-XXXXXX); chmod 711 "$work"
 root=$work/root
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() { kill "${serve_pid:-}" "${sshd_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }

@@ -40,6 +40,7 @@ public struct Pipeline {
     public func buildRelease(_ request: PipelineRequest) async throws -> Release {
         let app = request.app, env = request.env
         guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist") }
+        try Self.openForBuildUser(paths)
         let work = paths.tmpDir.appendingPathComponent("build-\(UUID().uuidString.prefix(12))")
         let buildDir = work.appendingPathComponent("app")
         defer { try? FileManager.default.removeItem(at: work) }
@@ -79,6 +80,17 @@ public struct Pipeline {
         let release = try await buildRelease(request)
         try await Deployer(paths: paths, store: store, output: output).deploy(release)
         return release
+    }
+
+    /// Builds run as another user (riker-build) in ROOT/tmp with a cache in ROOT/cache: that user
+    /// must be able to pass through those directories (o+x), though it can list and read none
+    /// of Riker's state (the store and key files are the owner's alone).
+    static func openForBuildUser(_ paths: RikerPaths) throws {
+        for dir in [paths.root, paths.tmpDir, paths.buildCache("x").deletingLastPathComponent()] {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            var st = stat()
+            if stat(dir.path, &st) == 0, st.st_mode & 0o001 == 0 { chmod(dir.path, (st.st_mode & 0o7777) | 0o001) }
+        }
     }
 
     public static func humanSize(_ bytes: Int64) -> String {

@@ -21,6 +21,18 @@ public struct LocalReleaseStore: ReleaseStore {
         return directory.appendingPathComponent(key)
     }
 
+    /// The store holds config vars: its directory is the owner's alone (0700), created so or
+    /// tightened on the first write, so builds (another user) can read none of it.
+    private func guardDirectory() throws {
+        var st = stat()
+        if stat(directory.path, &st) != 0 {
+            try FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
+            if mkdir(directory.path, 0o700) != 0 && errno != EEXIST { throw RikerError.posix("cannot create the store", path: directory.path) }
+        } else if st.st_mode & 0o077 != 0 {
+            chmod(directory.path, 0o700)
+        }
+    }
+
     private func keyLock(_ key: String) -> URL {
         let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
         return directory.appendingPathComponent(".locks").appendingPathComponent(String(digest.prefix(32)))
@@ -53,10 +65,11 @@ public struct LocalReleaseStore: ReleaseStore {
     @discardableResult
     public func put(_ key: String, _ data: Data, condition: WriteCondition) async throws -> String {
         let p = try path(key)
+        try guardDirectory()
         return try FileLock.withLock(keyLock(key)) {
             switch condition {
             case .ifAbsent:
-                guard try AtomicFile.createIfAbsent(data, at: p) else {
+                guard try AtomicFile.createIfAbsent(data, at: p, mode: 0o600) else {
                     throw RikerError(.preconditionFailed, "\(key) already exists")
                 }
             case .ifMatch(let expected):
@@ -64,9 +77,9 @@ public struct LocalReleaseStore: ReleaseStore {
                 guard let currentData, Self.etag(currentData) == expected else {
                     throw RikerError(.preconditionFailed, "\(key) changed since it was read")
                 }
-                try AtomicFile.write(data, to: p)
+                try AtomicFile.write(data, to: p, mode: 0o600)
             case .always:
-                try AtomicFile.write(data, to: p)
+                try AtomicFile.write(data, to: p, mode: 0o600)
             }
             return Self.etag(data)
         }
@@ -108,6 +121,7 @@ public struct LocalReleaseStore: ReleaseStore {
 
     public func upload(_ key: String, from file: URL, tags: [String: String]) async throws {
         let p = try path(key)
+        try guardDirectory()
         try FileManager.default.createDirectory(at: p.deletingLastPathComponent(), withIntermediateDirectories: true)
         let tmp = p.deletingLastPathComponent().appendingPathComponent(".upload-\(UUID().uuidString)")
         do {
