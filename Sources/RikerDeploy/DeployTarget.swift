@@ -9,6 +9,9 @@ public final class DeployContext: @unchecked Sendable {
     public let store: any ReleaseStore
     private let lock = NSLock()
     private var _record: DeployRecord
+    private var lastSave = Date.distantPast
+    /// Instance events are saved at most this often (each save rewrites the record in the store).
+    static let saveInterval = 1.0
 
     init(id: String, output: Output, store: any ReleaseStore, record: DeployRecord) {
         self.id = id; self.output = output; self.store = store; self._record = record
@@ -16,19 +19,23 @@ public final class DeployContext: @unchecked Sendable {
 
     public var record: DeployRecord { lock.withLock { _record } }
 
-    /// Records an instance event, prints it as a detail line, and saves the record.
+    /// Records an instance event and prints it as a detail line. The record is saved at most
+    /// once a second for events (a 100-instance deploy must not rewrite it 400 times);
+    /// `update` always saves, so batch and deploy outcomes are never lost.
     public func event(_ instance: String, release: Int, _ event: String, detail: String? = nil) async {
         output.detail("\(instance): \(event)" + (detail.map { " (\($0))" } ?? ""))
-        let rec: DeployRecord = lock.withLock {
+        let rec: DeployRecord? = lock.withLock {
             _record.events.append(.init(instance: instance, release: release, event: event, detail: detail))
+            guard Date().timeIntervalSince(lastSave) >= Self.saveInterval else { return nil }
+            lastSave = Date()
             return _record
         }
-        try? await store.saveDeploy(rec)
+        if let rec { try? await store.saveDeploy(rec) }
     }
 
-    /// Changes the record and saves it.
+    /// Changes the record and saves it (with any events not saved yet).
     public func update(_ change: (inout DeployRecord) -> Void) async {
-        let rec: DeployRecord = lock.withLock { change(&_record); return _record }
+        let rec: DeployRecord = lock.withLock { change(&_record); lastSave = Date(); return _record }
         try? await store.saveDeploy(rec)
     }
 }

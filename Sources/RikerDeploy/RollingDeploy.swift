@@ -102,9 +102,10 @@ public struct RollingDeploy: DeployTarget {
         var pending = Set(batch)
         var seen: [String: InstanceStatus.State] = [:]
         var lastGroupCheck = Date()
+        let statuses = StatusReader(store: store, app: settings.name, env: context.record.env)
         while !pending.isEmpty {
             for id in pending.sorted() {
-                guard let s = try await store.status(settings.name, context.record.env, instance: id), s.deploy == deploy else { continue }
+                guard let s = try await statuses.read(id), s.deploy == deploy else { continue }
                 if seen[id] != s.state {
                     seen[id] = s.state
                     if s.state == .installing { await context.event(id, release: release, "installing v\(release)") }
@@ -189,5 +190,33 @@ public struct RollingDeploy: DeployTarget {
                 rec.batches[i].finishedAt = rec.batches[i].finishedAt ?? Date()
             }
         }
+    }
+}
+
+/// Reads agents' statuses with conditional GETs, so polling an unchanged status costs a 304.
+final class StatusReader {
+    let store: any ReleaseStore
+    let app: String, env: String
+    private var cache: [String: (etag: String, status: InstanceStatus)] = [:]
+
+    init(store: any ReleaseStore, app: String, env: String) { self.store = store; self.app = app; self.env = env }
+
+    func read(_ instance: String) async throws -> InstanceStatus? {
+        let key = StoreLayout.status(app, env, instance)
+        guard let cached = cache[instance] else {
+            guard let obj = try await store.get(key) else { return nil }
+            return try remember(instance, obj)
+        }
+        switch try await store.get(key, ifNoneMatch: cached.etag) {
+        case .unchanged: return cached.status
+        case .absent: cache[instance] = nil; return nil
+        case .changed(let obj): return try remember(instance, obj)
+        }
+    }
+
+    private func remember(_ instance: String, _ obj: StoredObject) throws -> InstanceStatus {
+        let status = try JSONCoding.decode(InstanceStatus.self, from: obj.data, what: "status of \(instance)")
+        cache[instance] = (obj.etag, status)
+        return status
     }
 }
