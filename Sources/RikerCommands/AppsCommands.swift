@@ -82,8 +82,7 @@ struct AppsDestroy: AsyncParsableCommand {
             guard confirm == app else {
                 throw RikerError(.invalidInput, "this deletes \(app) for good: run apps:destroy \(app) --confirm \(app)")
             }
-            let store = try global.openStore()
-            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let store = try await global.openApp(app)
             // app.json goes first, so the server stops its agents even if the rest is slow.
             try await store.delete(StoreLayout.app(app))
             LocalServer.poke(global.paths)

@@ -12,9 +12,7 @@ struct ConfigShow: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
-            let store = try global.openStore()
-            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let store = try await global.openApp(app, env: env)
             let vars = try await store.config(app, env).vars
             if global.json { try printJSON(vars); return }
             print("=== \(app) Config Vars (\(env))")
@@ -33,7 +31,6 @@ struct ConfigSet: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
             let vars = try EnvFile.parseAssignments(assignments)
             guard !vars.isEmpty else { throw RikerError(.invalidInput, "nothing to set: give KEY=VALUE pairs") }
             try await changeConfig(global: global, app: app, env: env, keys: vars.keys.sorted(), verb: "Set") { $0.merge(vars) { _, b in b } }
@@ -50,7 +47,6 @@ struct ConfigUnset: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
             for k in keys where !EnvFile.isValidKey(k) { throw RikerError(.invalidInput, "invalid config key '\(k.prefix(40))'") }
             guard !keys.isEmpty else { throw RikerError(.invalidInput, "nothing to unset: give KEY names") }
             try await changeConfig(global: global, app: app, env: env, keys: keys.sorted(), verb: "Unset") { v in keys.forEach { v[$0] = nil } }
@@ -60,8 +56,7 @@ struct ConfigUnset: AsyncParsableCommand {
 
 /// Stores the change, then releases the current slug with the new config (printing keys only).
 func changeConfig(global: GlobalOptions, app: String, env: String, keys: [String], verb: String, _ change: (inout [String: String]) -> Void) async throws {
-    let store = try global.openStore()
-    guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+    let store = try await global.openApp(app, env: env)
     try await store.updateConfig(app, env, change)
     let output = Output()
     output.step("\(verb) \(keys.joined(separator: ", ")) for \(app) (\(env))")

@@ -19,6 +19,16 @@ struct GlobalOptions: ParsableArguments {
         return try StoreLocator.open(paths: paths)
     }
 
+    /// Checks the app (and environment) names, opens the store and checks the app exists:
+    /// the preamble of every app verb.
+    func openApp(_ app: String, env: String? = nil) async throws -> any ReleaseStore {
+        try AppName.validate(app)
+        if let env { try AppName.validate(env, kind: "environment") }
+        let store = try openStore()
+        guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist: see apps:list") }
+        return store
+    }
+
     /// Who is acting: the SSH key name when run over SSH, else the local user.
     var actor: String {
         let env = ProcessInfo.processInfo.environment

@@ -17,9 +17,7 @@ struct ReleasesList: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
-            let store = try global.openStore()
-            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let store = try await global.openApp(app, env: env)
             let current = try await store.current(app, env).version
             let rows = try await store.releases(app, env, limit: limit).map {
                 Row(version: $0.version, commit: $0.commit, description: $0.description, createdBy: $0.createdBy, createdAt: $0.createdAt,
@@ -46,13 +44,12 @@ struct Rollback: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
             var target: Int?
             if let version {
                 guard let v = parseVersion(version) ?? Int(version) else { throw RikerError(.invalidInput, "expected a release like v3, got '\(version.prefix(20))'") }
                 target = v
             }
-            let store = try global.openStore()
+            let store = try await global.openApp(app, env: env)
             try await ReleaseActions(paths: global.paths, store: store, output: Output()).rollback(app, env, to: target, createdBy: global.actor)
         }
     }
@@ -67,9 +64,7 @@ struct DeployRef: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
-            let store = try global.openStore()
-            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let store = try await global.openApp(app, env: env)
             let repoURL = global.paths.repo(app)
             let commit = try GitRepository.open(repoURL, environment: [:]).resolveCommit(ref)
             let output = Output()
@@ -89,10 +84,9 @@ struct Promote: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(from, kind: "environment"); try AppName.validate(to, kind: "environment")
+            try AppName.validate(to, kind: "environment")
             guard from != to else { throw RikerError(.invalidInput, "--from and --to name the same environment") }
-            let store = try global.openStore()
-            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let store = try await global.openApp(app, env: from)
             try await ReleaseActions(paths: global.paths, store: store, output: Output()).promote(app, from: from, to: to, createdBy: global.actor)
         }
     }
@@ -106,9 +100,7 @@ struct Ps: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app); try AppName.validate(env, kind: "environment")
-            let store = try global.openStore()
-            guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist") }
+            let store = try await global.openApp(app, env: env)
             var rows: [InstanceStatus] = []
             for id in try await store.instanceIDs(app, env) {
                 if let s = try await store.status(app, env, instance: id) { rows.append(s) }

@@ -105,8 +105,7 @@ final class RikerServer {
     func waitForPort(_ port: Int, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let r = try sh("bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"])
-            if r.succeeded { return }
+            if Loopback.accepts(port) { return }
             usleep(50_000)
         }
         throw RikerError(.timeout, "nothing listens on \(port)")
