@@ -110,6 +110,7 @@ struct AppsSet: AsyncParsableCommand {
                 guard let eq = s.firstIndex(of: "="), eq != s.startIndex else { throw RikerError(.invalidInput, "expected KEY=VALUE, got '\(s.prefix(40))'") }
                 let k = String(s[..<eq]), v = String(s[s.index(after: eq)...])
                 guard AppSettings.isKnownKey(k) else { throw RikerError(.invalidInput, "unknown setting '\(k.prefix(40))': see the README for the list") }
+                if let problem = AppSettings.problem(key: k, value: v) { throw RikerError(.invalidInput, problem) }
                 if k.hasPrefix("branch."), !v.isEmpty, v != "none" { try AppName.validate(v, kind: "environment") }
                 pairs.append((k, v))
             }

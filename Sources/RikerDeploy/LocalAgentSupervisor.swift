@@ -27,11 +27,14 @@ public final class LocalAgentSupervisor: @unchecked Sendable {
     /// Asks `run()` to stop its agents and return.
     public func stop() { lock.withLock { stopping = true } }
 
-    /// Scans the store every second (or at once when poked) until `stop()`, then stops the agents.
+    /// Scans the store every second (10 s on S3), or at once when poked, until `stop()`, then stops the agents.
     public func run() async {
         while !lock.withLock({ stopping }) {
             await scan()
-            for _ in 0..<20 {
+            // A scan reads every app env; on S3 that costs requests, so scan less often there
+            // (a local deploy pokes the server, so it never waits for a scan either way).
+            let ticks = store is LocalReleaseStore ? 20 : 200
+            for _ in 0..<ticks {
                 if lock.withLock({ let p = poked || stopping; poked = false; return p }) { break }
                 try? await Task.sleep(nanoseconds: 50_000_000)
             }

@@ -41,6 +41,32 @@ public struct AppSettings: Codable, Sendable, Equatable {
         return envs.sorted()
     }
 
+    /// Checks a value before `apps:set` stores it, so a bad setting fails now rather than at the
+    /// next deploy. Returns nil when fine, else the one-line reason.
+    public static func problem(key: String, value: String) -> String? {
+        if value.isEmpty { return nil }
+        func number(max: Double? = nil) -> String? {
+            guard let v = Double(value), v >= 0, max.map({ v <= $0 }) ?? true else {
+                return "\(key) must be a number" + (max.map { " from 0 to \(Int($0))" } ?? " of 0 or more")
+            }
+            return nil
+        }
+        switch key {
+        case "target": return ["local", "asg"].contains(value) ? nil : "target must be local or asg"
+        case "deploy.batch":
+            let n = value.hasSuffix("%") ? Double(value.dropLast()) : Double(value)
+            guard let n, n > 0, !value.hasSuffix("%") || n <= 100, value.hasSuffix("%") || n == n.rounded() else {
+                return "deploy.batch must be a count like 2 or a percent like 25%"
+            }
+            return nil
+        case "deploy.min_healthy": return number(max: 100)
+        case "deploy.drain_seconds", "deploy.timeout_seconds", "build.timeout_seconds": return number()
+        case "local.port": return Int(value).map { (1...65535).contains($0) } == true ? nil : "local.port must be a TCP port"
+        case "deploy.health_path": return value.hasPrefix("/") && !value.contains(" ") ? nil : "deploy.health_path must start with / and have no spaces"
+        default: return nil
+        }
+    }
+
     /// Keys `apps:set` accepts; anything else is refused so a typo does not silently do nothing.
     public static func isKnownKey(_ key: String) -> Bool {
         let exact: Set = ["target", "asg.name", "asg.target_groups", "deploy.batch", "deploy.min_healthy",

@@ -1,6 +1,7 @@
 import RikerCore
 import Testing
 @testable import RikerDeploy
+import RikerRelease
 
 @Suite struct DeployPlanTests {
     let six = ["i-1", "i-2", "i-3", "i-4", "i-5", "i-6"]
@@ -34,4 +35,14 @@ import Testing
     func badBatchSpecsAreRefused(spec: String) {
         #expect(throws: RikerError.self) { try DeployPlan.make(instances: six, batch: spec, minHealthyPercent: 0) }
     }
+}
+
+@Suite struct AppSettingValueTests {
+    @Test(arguments: [("target", "asg"), ("deploy.batch", "25%"), ("deploy.batch", "3"), ("deploy.min_healthy", "75"),
+                      ("deploy.health_path", "/up"), ("local.port", "5100"), ("deploy.drain_seconds", "0")])
+    func acceptsGoodValues(key: String, value: String) { #expect(AppSettings.problem(key: key, value: value) == nil) }
+
+    @Test(arguments: [("target", "kubernetes"), ("deploy.batch", "0"), ("deploy.batch", "150%"), ("deploy.batch", "1.5"),
+                      ("deploy.min_healthy", "101"), ("deploy.timeout_seconds", "soon"), ("local.port", "70000"), ("deploy.health_path", "up")])
+    func refusesBadValues(key: String, value: String) { #expect(AppSettings.problem(key: key, value: value) != nil) }
 }
