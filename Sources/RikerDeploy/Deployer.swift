@@ -10,6 +10,11 @@ public struct Deployer {
     public let store: any ReleaseStore
     public let output: Output
 
+    /// Seconds a deploy lock lasts unless renewed (renewed every third of it while deploying).
+    public var lockLease = 120.0
+    /// Deploys there instead of the app env's configured target (tests).
+    public var targetOverride: (any DeployTarget)?
+
     public init(paths: RikerPaths, store: any ReleaseStore, output: Output) {
         self.paths = paths; self.store = store; self.output = output
     }
@@ -27,17 +32,19 @@ public struct Deployer {
     @discardableResult
     public func deploy(_ release: Release) async throws -> String {
         let counter = RequestCounter()
-        return try await Deployer(paths: paths, store: CountingStore(inner: store, counter: counter), output: output)
-            .deployCounted(release, counter: counter)
+        var counted = Deployer(paths: paths, store: CountingStore(inner: store, counter: counter), output: output)
+        counted.lockLease = lockLease
+        counted.targetOverride = targetOverride
+        return try await counted.deployCounted(release, counter: counter)
     }
 
     private func deployCounted(_ release: Release, counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
         guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist") }
-        let (targetName, target) = try target(for: settings, env: env, store: store, counter: counter)
+        let (targetName, target) = try targetOverride.map { ("override", $0) } ?? target(for: settings, env: env, store: store, counter: counter)
         let id = Self.newDeployID()
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
-        let lease = 900.0
+        let lease = lockLease
         var lockTag: String
         do {
             lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 0)
@@ -45,13 +52,39 @@ public struct Deployer {
             output.step("Waiting for another deploy of \(app) (\(env)) to finish")
             lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900)
         }
-        do {
-            let address = try await deployLocked(release, settings: settings, target: target, targetName: targetName, id: id, counter: counter)
-            try? await store.releaseLock(app, env, etag: lockTag)
-            return address
-        } catch {
-            try? await store.releaseLock(app, env, etag: lockTag)
-            throw error
+        // The lease is short, so a server that dies frees the app env soon; while this deploy
+        // runs, it is renewed every third of the lease.
+        let held = HeldLock(etag: lockTag)
+        let result: Result<String, Error> = await withTaskGroup(of: Result<String, Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await deployLocked(release, settings: settings, target: target, targetName: targetName, id: id, counter: counter)) }
+                catch { return .failure(error) }
+            }
+            group.addTask {
+                await renewLock(app: app, env: env, holder: holder, deploy: id, lease: lease, held: held)
+                return nil
+            }
+            var outcome: Result<String, Error>?
+            while outcome == nil, let next = await group.next() { outcome = next }
+            group.cancelAll()
+            return outcome!
+        }
+        try? await store.releaseLock(app, env, etag: held.etag)
+        return try result.get()
+    }
+
+    /// Renews the deploy lock until cancelled. Losing it (another server took over an expired
+    /// lease) is reported to the pusher; the deploy itself goes on to a consistent end.
+    private func renewLock(app: String, env: String, holder: String, deploy: String, lease: Double, held: HeldLock) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: UInt64(lease / 3 * 1e9))
+            if Task.isCancelled { return }
+            do {
+                held.etag = try await store.renewLock(app, env, holder: holder, deploy: deploy, lease: lease, etag: held.etag)
+            } catch {
+                output.error("lost the deploy lock of \(app) (\(env)): \(error.userMessage)")
+                return
+            }
         }
     }
 
@@ -95,5 +128,16 @@ public struct Deployer {
 extension Optional {
     func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
         switch self { case .some(let w): return try await f(w); case .none: return nil }
+    }
+}
+
+/// The entity tag of the deploy lock this deploy holds; it changes with every renewal.
+final class HeldLock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var _etag: String
+    init(etag: String) { _etag = etag }
+    var etag: String {
+        get { lock.withLock { _etag } }
+        set { lock.withLock { _etag = newValue } }
     }
 }
