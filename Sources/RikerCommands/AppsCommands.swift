@@ -124,9 +124,3 @@ struct AppsSet: AsyncParsableCommand {
         }
     }
 }
-
-extension Optional {
-    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self { case .some(let w): return try await f(w); case .none: return nil }
-    }
-}

@@ -22,7 +22,7 @@ public struct Deployer {
     func target(for settings: AppSettings, env: String, store: any ReleaseStore, counter: RequestCounter) throws -> (name: String, target: any DeployTarget) {
         let name = settings.value("target", env: env) ?? "local"
         switch name {
-        case "local": return (name, LocalTarget(paths: paths, store: store))
+        case "local": return (name, LocalTarget(paths: paths, store: store, settings: settings))
         case "asg": return (name, RollingDeploy(store: store, fleet: CountingFleet(inner: try AWSFleet.fromEnvironment(), counter: counter), settings: settings))
         default: throw RikerError(.invalidInput, "unknown deploy target '\(name)': use target=local or target=asg")
         }
@@ -122,12 +122,6 @@ public struct Deployer {
         f.timeZone = TimeZone(identifier: "UTC")
         f.dateFormat = "yyyyMMdd'T'HHmmss"
         return f.string(from: Date()) + "-" + UUID().uuidString.prefix(6).lowercased()
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ f: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self { case .some(let w): return try await f(w); case .none: return nil }
     }
 }
 

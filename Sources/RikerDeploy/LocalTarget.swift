@@ -9,16 +9,21 @@ public struct LocalTarget: DeployTarget {
     public let paths: RikerPaths
     public let store: any ReleaseStore
 
-    public init(paths: RikerPaths, store: any ReleaseStore) { self.paths = paths; self.store = store }
+    /// The app's settings as the deploy read them (health timeout, port).
+    public let settings: AppSettings
+
+    public init(paths: RikerPaths, store: any ReleaseStore, settings: AppSettings) {
+        self.paths = paths; self.store = store; self.settings = settings
+    }
 
     public func rollout(_ release: Release, previous: Release?, context: DeployContext) async throws -> String {
         let app = release.app, env = release.env, id = Self.instanceID
-        let port = try await LocalPorts(paths: paths, store: store).port(app: app, env: env)
+        var port = settings.value("local.port", env: env).flatMap(Int.init) ?? 0
+        if port == 0 { port = try await LocalPorts(paths: paths, store: store).port(app: app, env: env) }
         guard LocalServer.isRunning(paths) else {
             throw RikerError(.deployFailed, "riker serve is not running on this machine: start it (script/run), then push again")
         }
-        let settings = try await store.app(app)?.settings
-        let healthTimeout = settings?.value("deploy.timeout_seconds", env: env).flatMap(Double.init) ?? 60
+        let healthTimeout = settings.value("deploy.timeout_seconds", env: env).flatMap(Double.init) ?? 60
         await context.update { $0.batches = [.init(instances: [id])] }
 
         try await store.setDesired(app, env, instance: id, DesiredRelease(release: release.version, deploy: context.id))

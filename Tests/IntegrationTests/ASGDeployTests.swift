@@ -66,13 +66,7 @@ final class ServingProber: @unchecked Sendable {
     init(fleet: AgentFleet, elb: ELBv2Client, targetGroup: String) {
         let t = Thread { [self] in
             while !lock.withLock({ stopped }) {
-                let sem = DispatchSemaphore(value: 0)
-                var registered = Set<String>()
-                Task {
-                    registered = Set(((try? await elb.describeTargetHealth(targetGroup: targetGroup)) ?? []).filter(\.isHealthy).map(\.id))
-                    sem.signal()
-                }
-                sem.wait()
+                let registered = healthyTargets(elb, targetGroup)
                 let all = Set(fleet.ports.keys)
                 let serving = registered.filter { fleet.version($0) != nil }.count
                 lock.withLock {
@@ -92,6 +86,18 @@ final class ServingProber: @unchecked Sendable {
         usleep(200_000)
         return lock.withLock { (fewest, everDeregistered, samples) }
     }
+}
+
+/// Instances the target group calls healthy, read from a plain thread (the tests block theirs).
+func healthyTargets(_ elb: ELBv2Client, _ targetGroup: String) -> Set<String> {
+    let sem = DispatchSemaphore(value: 0)
+    var ids = Set<String>()
+    Task {
+        ids = Set(((try? await elb.describeTargetHealth(targetGroup: targetGroup)) ?? []).filter(\.isHealthy).map(\.id))
+        sem.signal()
+    }
+    sem.wait()
+    return ids
 }
 
 /// Runs a blocking closure on its own thread (not the cooperative pool); `wait()` joins it.
@@ -244,14 +250,5 @@ final class Background<T>: @unchecked Sendable {
     }
 
     /// Instances the target group calls healthy, once it settles.
-    func awaitHealth(_ s: Setup) throws -> Set<String> {
-        let sem = DispatchSemaphore(value: 0)
-        var ids = Set<String>()
-        Task {
-            ids = Set(((try? await s.elb.describeTargetHealth(targetGroup: s.targetGroup)) ?? []).filter(\.isHealthy).map(\.id))
-            sem.signal()
-        }
-        sem.wait()
-        return ids
-    }
+    func awaitHealth(_ s: Setup) throws -> Set<String> { healthyTargets(s.elb, s.targetGroup) }
 }
