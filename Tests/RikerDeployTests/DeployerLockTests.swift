@@ -35,10 +35,11 @@ struct SlowTarget: DeployTarget {
             builder: "buildpack:procfile", processTypes: [:], artifact: "a", sha256: "s", size: 1, config: [:], createdBy: "t", description: ""))
         let box = SlowTarget.Box()
         var deployer = Deployer(paths: RikerPaths(root: dir.url), store: store, output: .null)
-        deployer.lockLease = 0.6
-        deployer.targetOverride = SlowTarget(store: store, seconds: 2, observed: box)
+        deployer.lockLease = 2
+        deployer.targetOverride = SlowTarget(store: store, seconds: 5, observed: box)
         _ = try await deployer.deploy(release)
-        // Without renewal the 0.6 s lease would have expired long before the 2 s rollout ended.
+        // Without renewal the 2 s lease would have expired long before the 5 s rollout ended
+        // (renewals come every 0.7 s, leaving slack for a loaded machine).
         #expect(box.lockWasTakeable == false)
         #expect(try await store.get(StoreLayout.lock("web", "production")) == nil)
         #expect(try await store.current("web", "production").version == 1)
