@@ -3,6 +3,8 @@
 //
 // Targets stack in the order of the pipeline: C shims → library wrappers → Core →
 // Release (store) → Build → Deploy → Agent → Receive (ssh, hooks) → Commands → executables.
+// Each executable has its own command target (as SwiftPM's do): riker-agent links neither
+// libgit2, the builder nor the SSH code. Every target names each module it imports.
 // Language mode 5: the C-handle wrappers and process code are easier to keep correct
 // with explicit locks than with strict-concurrency annotations everywhere.
 import PackageDescription
@@ -46,33 +48,43 @@ let package = Package(
         // Checkout → builder detection → buildpack compile → slug directory.
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
-        .target(name: "RikerDeploy", dependencies: ["RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS"], swiftSettings: v5),
+        .target(name: "RikerDeploy", dependencies: [
+            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
         // riker-agent: installs releases from the store, supervises processes, proxies the port.
         .target(name: "RikerAgent", dependencies: [
-            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP",
+            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
-        // The command-line surface of `riker` and `riker-agent`.
+        // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
         .target(name: "RikerCommands", dependencies: [
-            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerAgent",
+            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
+        // The command line of `riker-agent`.
+        .target(name: "RikerAgentCommands", dependencies: [
+            "RikerCore", "RikerRelease", "RikerAgent", "RikerAWS",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
         .executableTarget(name: "riker", dependencies: ["RikerCommands"], swiftSettings: v5),
-        .executableTarget(name: "riker-agent", dependencies: ["RikerCommands"], swiftSettings: v5),
+        .executableTarget(name: "riker-agent", dependencies: ["RikerAgentCommands"], swiftSettings: v5),
 
         .target(name: "RikerTestSupport", dependencies: ["RikerCore"], path: "Tests/RikerTestSupport", swiftSettings: v5),
         .testTarget(name: "RikerCoreTests", dependencies: ["RikerCore", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerGitTests", dependencies: ["RikerGit", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerArchiveTests", dependencies: ["RikerArchive", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerHTTPTests", dependencies: ["RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerAWSTests", dependencies: ["RikerAWS", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerGitTests", dependencies: ["RikerGit", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerArchiveTests", dependencies: ["RikerArchive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerHTTPTests", dependencies: ["RikerHTTP", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAWSTests", dependencies: ["RikerAWS", "RikerCore", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerAWS", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerCommandsTests", dependencies: [
+            "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
         .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
     ]

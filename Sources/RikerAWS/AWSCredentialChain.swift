@@ -19,12 +19,12 @@ public actor AWSCredentialChain: AWSCredentialProvider {
 
     public func credentials() async throws -> AWSCredentials {
         if let c = cached, c.expiration.map({ $0.timeIntervalSinceNow > refreshMargin }) ?? true { return c }
-        let fresh = try resolve()
+        let fresh = try await resolve()
         cached = fresh
         return fresh
     }
 
-    private func resolve() throws -> AWSCredentials {
+    private func resolve() async throws -> AWSCredentials {
         let env = environment
         if let id = env["AWS_ACCESS_KEY_ID"], !id.isEmpty {
             guard let secret = env["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
@@ -38,7 +38,7 @@ public actor AWSCredentialChain: AWSCredentialProvider {
         if env["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true" {
             throw RikerError(.permissionDenied, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile '\(shared.profile)' in ~/.aws/credentials")
         }
-        do { return try IMDSCredentials(environment: env).fetch() } catch let e as RikerError {
+        do { return try await InstanceMetadata(environment: env).roleCredentials() } catch let e as RikerError {
             throw RikerError(.permissionDenied, "no AWS credentials: not in the environment, not in profile '\(shared.profile)', and \(e.message)")
         }
     }

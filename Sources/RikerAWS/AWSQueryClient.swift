@@ -19,9 +19,7 @@ public final class AWSQueryClient: Sendable {
     public let retry: RetryPolicy
     /// Time limit for one try of a request, in seconds.
     public let requestTimeout: Double
-    let credentials: any AWSCredentialProvider
-    let pool: HTTPConnectionPool
-    let signer: SigV4Signer
+    let sender: AWSRequestSender
 
     /// A client for `service` in `region`; `endpoint` nil means AWS's public endpoint.
     public init(service: AWSQueryService, region: String, endpoint: String? = nil, credentials: any AWSCredentialProvider,
@@ -29,11 +27,10 @@ public final class AWSQueryClient: Sendable {
         self.service = service
         self.region = region
         self.endpoint = endpoint.map { var e = $0; while e.hasSuffix("/") { e.removeLast() }; return e } ?? service.defaultEndpoint(region: region)
-        self.credentials = credentials
         self.retry = retry
         self.requestTimeout = requestTimeout
-        self.pool = HTTPConnectionPool(maxIdle: 4)
-        self.signer = SigV4Signer(region: region, service: service.signingName)
+        self.sender = AWSRequestSender(signer: SigV4Signer(region: region, service: service.signingName), credentials: credentials,
+                                       retry: retry, maxIdleConnections: 4)
     }
 
     /// A client configured from the environment: region (`AWS_REGION`, `AWS_DEFAULT_REGION`,
@@ -52,35 +49,16 @@ public final class AWSQueryClient: Sendable {
         let what = "\(service.displayName) \(action)" + (context.map { " (\($0))" } ?? "")
         let body = Data(parameters.body(action: action, version: service.version).utf8)
         let payloadHash = SigV4Signer.hex(SHA256.hash(data: body))
-        let url = endpoint + "/"
-        guard let signedURL = URL(string: url) else { throw RikerError(.invalidInput, "\(what): cannot form a URL from '\(url)'") }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let lastTry = attempt >= retry.maxAttempts
-            var headers = ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"]
-            signer.sign(method: "POST", url: signedURL, headers: &headers, payloadHash: payloadHash, credentials: try await credentials.credentials())
-            let request = HTTPRequest(method: "POST", url: url, headers: headers, body: .data(body), timeout: requestTimeout, connectTimeout: 10)
-            let response: HTTPResponse
-            do {
-                response = try await pool.perform(request)
-            } catch let error where RetryPolicy.isRetryable(error) {
-                if lastTry { throw RikerError(.http, "\(what) failed after \(attempt) tries: \(error.userMessage)") }
-                try await Task.sleep(nanoseconds: UInt64(retry.delay(after: attempt) * 1e9))
-                continue
+        let request = AWSRequestSender.Request(
+            method: "POST", url: endpoint + "/", headers: ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"],
+            body: .data(body), payloadHash: payloadHash, timeout: requestTimeout, what: what)
+        let (response, attempts) = try await sender.send(request) { AWSQueryError($0).isRetryable }
+        if response.isSuccess {
+            do { return try AWSXMLElement.parse(response.body) } catch {
+                throw RikerError(.aws, "\(what): HTTP \(response.status) with an unreadable answer: \(error.userMessage)")
             }
-            if response.isSuccess {
-                do { return try AWSXMLElement.parse(response.body) } catch {
-                    throw RikerError(.aws, "\(what): HTTP \(response.status) with an unreadable answer: \(error.userMessage)")
-                }
-            }
-            let failure = AWSQueryError(response)
-            if !lastTry, failure.isRetryable {
-                try await Task.sleep(nanoseconds: UInt64(retry.delay(after: attempt) * 1e9))
-                continue
-            }
-            throw failure.rikerError(what, attempts: attempt)
         }
+        throw AWSQueryError(response).rikerError(what, attempts: attempts)
     }
 
     /// Calls a paginated `action` until AWS stops handing out a token, collecting each page's

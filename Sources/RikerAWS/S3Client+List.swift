@@ -22,17 +22,17 @@ extension S3Client {
             let call = Call(method: "GET", bucket: bucket, query: AWSURI.query(items))
             let answer = try await send(call)
             guard answer.response.isSuccess else { throw failure(call, answer) }
-            let xml = String(decoding: answer.response.body, as: UTF8.self)
-            let urlEncoded = S3XML.first("EncodingType", in: xml) == "url"
+            let page = try S3Client.parse(answer, call)
+            let urlEncoded = page.text("EncodingType") == "url"
             func key(_ s: String) -> String { urlEncoded ? (s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? s) : s }
-            for c in S3XML.blocks("Contents", in: xml) {
-                guard let k = S3XML.first("Key", in: c) else { continue }
-                objects.append(S3ObjectSummary(key: key(k), etag: S3XML.first("ETag", in: c) ?? "", size: Int64(S3XML.first("Size", in: c) ?? "") ?? 0))
+            for c in page.all("Contents") {
+                guard let k = c.text("Key") else { continue }
+                objects.append(S3ObjectSummary(key: key(k), etag: c.text("ETag") ?? "", size: Int64(c.text("Size") ?? "") ?? 0))
             }
-            for p in S3XML.blocks("CommonPrefixes", in: xml) {
-                if let k = S3XML.first("Prefix", in: p) { prefixes.append(key(k)) }
+            for p in page.all("CommonPrefixes") {
+                if let k = p.text("Prefix") { prefixes.append(key(k)) }
             }
-            token = S3XML.first("IsTruncated", in: xml) == "true" ? S3XML.first("NextContinuationToken", in: xml) : nil
+            token = page.text("IsTruncated") == "true" ? page.text("NextContinuationToken") : nil
         } while token != nil
         return (objects, prefixes)
     }

@@ -11,14 +11,13 @@ extension S3Client {
         let create = Call(method: "POST", bucket: bucket, key: key, query: "uploads",
                           headers: uploadHeaders(tags: tags, metadata: metadata, contentType: nil))
         let created = try await send(create)
-        guard created.response.isSuccess,
-              let uploadId = S3XML.first("UploadId", in: String(decoding: created.response.body, as: UTF8.self)) else {
+        guard created.response.isSuccess, let uploadId = try S3Client.parse(created, create).text("UploadId") else {
             throw failure(create, created)
         }
         do {
             let etags = try await uploadParts(bucket: bucket, key: key, uploadId: uploadId, file: file, size: size, partHashes: partHashes)
             let xml = "<CompleteMultipartUpload>" + etags.enumerated().map {
-                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3XML.escape($0.element))</ETag></Part>"
+                "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(AWSXMLElement.escape($0.element))</ETag></Part>"
             }.joined() + "</CompleteMultipartUpload>"
             let complete = Call(method: "POST", bucket: bucket, key: key, query: AWSURI.query([("uploadId", uploadId)]),
                                 headers: ["Content-Type": "application/xml"], body: .data(Data(xml.utf8)), large: true)
@@ -79,8 +78,8 @@ extension S3Client {
         let call = Call(method: "GET", bucket: bucket, query: AWSURI.query([("prefix", prefix), ("uploads", "")]))
         let answer = try await send(call)
         guard answer.response.isSuccess else { throw failure(call, answer) }
-        return S3XML.blocks("Upload", in: String(decoding: answer.response.body, as: UTF8.self)).compactMap { u in
-            guard let k = S3XML.first("Key", in: u), let id = S3XML.first("UploadId", in: u) else { return nil }
+        return try S3Client.parse(answer, call).all("Upload").compactMap { u in
+            guard let k = u.text("Key"), let id = u.text("UploadId") else { return nil }
             return (k, id)
         }
     }

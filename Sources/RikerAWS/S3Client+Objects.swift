@@ -97,8 +97,8 @@ extension S3Client {
         let answer = try await send(call)
         guard answer.response.isSuccess else { throw failure(call, answer) }
         var tags: [String: String] = [:]
-        for tag in S3XML.blocks("Tag", in: String(decoding: answer.response.body, as: UTF8.self)) {
-            if let k = S3XML.first("Key", in: tag) { tags[k] = S3XML.first("Value", in: tag) ?? "" }
+        for tag in try S3Client.parse(answer, call).list("TagSet") where tag.name == "Tag" {
+            if let k = tag.text("Key") { tags[k] = tag.text("Value") ?? "" }
         }
         return tags
     }
@@ -106,7 +106,7 @@ extension S3Client {
     /// Replaces the object's tags.
     public func putObjectTagging(bucket: String, key: String, tags: [String: String]) async throws {
         let xml = "<Tagging><TagSet>" + tags.sorted { $0.key < $1.key }.map {
-            "<Tag><Key>\(S3XML.escape($0.key))</Key><Value>\(S3XML.escape($0.value))</Value></Tag>"
+            "<Tag><Key>\(AWSXMLElement.escape($0.key))</Key><Value>\(AWSXMLElement.escape($0.value))</Value></Tag>"
         }.joined() + "</TagSet></Tagging>"
         let body = Data(xml.utf8)
         let call = Call(method: "PUT", bucket: bucket, key: key, query: "tagging",

@@ -11,17 +11,12 @@ import RikerHTTP
 /// a server that cannot be reached after the last try → `.http`.
 public final class S3Client: Sendable {
     public let configuration: S3Configuration
-    let credentials: any AWSCredentialProvider
-    let pool: HTTPConnectionPool
-    let signer: SigV4Signer
-    /// Set once the server showed it canonicalises queries with `/` decoded (see `send`).
-    let slashQuirk = Flag()
+    let sender: AWSRequestSender
 
     public init(configuration: S3Configuration, credentials: any AWSCredentialProvider) {
         self.configuration = configuration
-        self.credentials = credentials
-        self.pool = HTTPConnectionPool(maxIdle: max(8, configuration.maxConcurrentParts * 2))
-        self.signer = SigV4Signer(region: configuration.region, service: "s3")
+        self.sender = AWSRequestSender(signer: SigV4Signer(region: configuration.region, service: "s3"), credentials: credentials,
+                                       retry: configuration.retry, maxIdleConnections: max(8, configuration.maxConcurrentParts * 2))
     }
 
     /// A client configured from the environment (region, endpoint, credential chain).
@@ -52,11 +47,10 @@ public final class S3Client: Sendable {
         var attempts: Int
     }
 
-    /// Sends `call`, retrying what is worth retrying; returns the final response whatever its
-    /// status (the caller decides what a 404 or 412 means). `sink` makes a fresh sink per try.
+    /// Sends `call`, retrying 5xx, SlowDown, RequestTimeout and connection failures; returns the
+    /// final response whatever its status (the caller decides what a 404 or 412 means).
+    /// `sink` makes a fresh sink per try.
     func send(_ call: Call, sink: () -> HTTPResponseSink = { .memory }) async throws -> Answer {
-        let urlString = configuration.url(bucket: call.bucket, key: call.key, query: call.query)
-        guard let url = URL(string: urlString) else { throw RikerError(.invalidInput, "\(call.what): cannot form a URL from '\(urlString)'") }
         let payloadHash: String
         switch (call.payloadHash, call.body) {
         case (let h?, _): payloadHash = h
@@ -64,43 +58,21 @@ public final class S3Client: Sendable {
         case (nil, .none): payloadHash = SigV4Signer.emptyPayloadHash
         case (nil, .file): payloadHash = "UNSIGNED-PAYLOAD"
         }
-        let policy = configuration.retry
-        let queryHasSlash = urlString.contains("?") && urlString.split(separator: "?", maxSplits: 1)[1].contains("%2F")
-        var attempt = 0
-        var quirkTried = false
-        while true {
-            attempt += 1
-            var headers = call.headers
-            let quirk = queryHasSlash && slashQuirk.isSet
-            signer.sign(method: call.method, url: url, headers: &headers, payloadHash: payloadHash, credentials: try await credentials.credentials(),
-                        slashInQuery: quirk)
-            let request = HTTPRequest(method: call.method, url: urlString, headers: headers, body: call.body,
-                                      timeout: call.large ? nil : configuration.requestTimeout, connectTimeout: 10,
-                                      lowSpeedLimit: call.large ? (bytesPerSecond: 1024, seconds: 60) : nil)
-            let lastTry = attempt >= policy.maxAttempts
-            do {
-                let response = try await pool.perform(request, into: sink())
-                // AWS signs `/` in query values as %2F. moto decodes the query first and then
-                // disagrees; if a signature with %2F in the query is refused, try once the way
-                // such a server computes it, and keep doing so if that works.
-                if response.status == 403, queryHasSlash, !quirk, !quirkTried,
-                   S3ErrorBody(response.body).code == "SignatureDoesNotMatch" {
-                    quirkTried = true
-                    slashQuirk.set(true)
-                    attempt -= 1
-                    continue
-                }
-                if !response.isSuccess, RetryPolicy.isRetryable(status: response.status, code: S3ErrorBody(response.body).code), !lastTry {
-                    try await Task.sleep(nanoseconds: UInt64(policy.delay(after: attempt) * 1e9))
-                    continue
-                }
-                return Answer(response: response, attempts: attempt)
-            } catch let error where RetryPolicy.isRetryable(error) {
-                if lastTry {
-                    throw RikerError(.http, "\(call.what) failed after \(attempt) tries: \((error as! RikerError).message)")
-                }
-                try await Task.sleep(nanoseconds: UInt64(policy.delay(after: attempt) * 1e9))
-            }
+        let request = AWSRequestSender.Request(
+            method: call.method, url: configuration.url(bucket: call.bucket, key: call.key, query: call.query),
+            headers: call.headers, body: call.body, payloadHash: payloadHash,
+            timeout: call.large ? nil : configuration.requestTimeout,
+            lowSpeedLimit: call.large ? (bytesPerSecond: 1024, seconds: 60) : nil, what: call.what)
+        let (response, attempts) = try await sender.send(request, sink: sink) {
+            RetryPolicy.isRetryable(status: $0.status, code: S3ErrorBody($0.body).code)
+        }
+        return Answer(response: response, attempts: attempts)
+    }
+
+    /// The XML document of a successful answer; `.store` naming the call if it is not XML.
+    static func parse(_ answer: Answer, _ call: Call) throws -> AWSXMLElement {
+        do { return try AWSXMLElement.parse(answer.response.body) } catch {
+            throw RikerError(.store, "\(call.what): HTTP \(answer.response.status) with an unreadable answer: \(error.userMessage)")
         }
     }
 
@@ -123,22 +95,14 @@ public final class S3Client: Sendable {
     }
 }
 
-/// A Bool shared across threads.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    func set(_ v: Bool) { lock.lock(); value = v; lock.unlock() }
-}
-
 /// The `<Error><Code>…</Code><Message>…</Message></Error>` document S3 answers failures with.
 struct S3ErrorBody {
     var code: String?
     var message: String?
     init(_ data: Data) {
         guard !data.isEmpty, data.count < 64 << 10 else { return }
-        let xml = String(decoding: data, as: UTF8.self)
-        code = S3XML.first("Code", in: xml)
-        message = S3XML.first("Message", in: xml)
+        guard let error = (try? AWSXMLElement.parse(data))?.first(named: "Error") else { return }
+        code = error.text("Code")
+        message = error.text("Message")
     }
 }

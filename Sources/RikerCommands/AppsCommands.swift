@@ -6,23 +6,20 @@ import RikerReceive
 import RikerRelease
 
 struct AppsCreate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apps:create", abstract: "Create an app and its git repository.")
+    static let configuration = CommandConfiguration(commandName: Verb.appsCreate.name, abstract: "Create an app and its git repository.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app)
-            let store = try global.openStore()
-            try await store.createApp(AppSettings(name: app))
-            try AppRepository.ensure(app, paths: global.paths)
+            try await Apps(paths: global.paths, store: try global.openStore()).create(app)
             print("Created \(app)")
         }
     }
 }
 
 struct AppsList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apps:list", abstract: "List apps.")
+    static let configuration = CommandConfiguration(commandName: Verb.appsList.name, abstract: "List apps.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -36,7 +33,7 @@ struct AppsList: AsyncParsableCommand {
 }
 
 struct AppsInfo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apps:info", abstract: "Show an app's settings and what each environment runs.")
+    static let configuration = CommandConfiguration(commandName: Verb.appsInfo.name, abstract: "Show an app's settings and what each environment runs.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
 
@@ -71,7 +68,7 @@ struct AppsInfo: AsyncParsableCommand {
 }
 
 struct AppsDestroy: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apps:destroy", abstract: "Delete an app: repository, releases, slugs and config.")
+    static let configuration = CommandConfiguration(commandName: Verb.appsDestroy.name, abstract: "Delete an app: repository, releases, slugs and config.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
     @Option(help: "The app's name again, to confirm.") var confirm: String?
@@ -82,20 +79,14 @@ struct AppsDestroy: AsyncParsableCommand {
             guard confirm == app else {
                 throw RikerError(.invalidInput, "this deletes \(app) for good: run apps:destroy \(app) --confirm \(app)")
             }
-            let store = try await global.openApp(app)
-            // app.json goes first, so the server stops its agents even if the rest is slow.
-            try await store.delete(StoreLayout.app(app))
-            LocalServer.poke(global.paths)
-            for obj in try await store.list(prefix: "apps/\(app)/") { try await store.delete(obj.key) }
-            try AppRepository.remove(app, paths: global.paths)
-            try? FileManager.default.removeItem(at: global.paths.buildCache(app))
+            try await Apps(paths: global.paths, store: try global.openStore()).destroy(app)
             print("Destroyed \(app)")
         }
     }
 }
 
 struct AppsSet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "apps:set", abstract: "Change app settings (target, branch.NAME, deploy.*).")
+    static let configuration = CommandConfiguration(commandName: Verb.appsSet.name, abstract: "Change app settings (target, branch.NAME, deploy.*).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Set for one environment only.") var env: String?
     @Argument var app: String

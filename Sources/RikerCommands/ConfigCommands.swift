@@ -5,7 +5,7 @@ import RikerDeploy
 import RikerRelease
 
 struct ConfigShow: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config", abstract: "Show an app env's config vars.")
+    static let configuration = CommandConfiguration(commandName: Verb.config.name, abstract: "Show an app env's config vars.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Argument var app: String
@@ -23,7 +23,7 @@ struct ConfigShow: AsyncParsableCommand {
 }
 
 struct ConfigSet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config:set", abstract: "Set config vars; makes and deploys a new release of the current slug.")
+    static let configuration = CommandConfiguration(commandName: Verb.configSet.name, abstract: "Set config vars; makes and deploys a new release of the current slug.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Argument var app: String
@@ -39,7 +39,7 @@ struct ConfigSet: AsyncParsableCommand {
 }
 
 struct ConfigUnset: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "config:unset", abstract: "Remove config vars; makes and deploys a new release.")
+    static let configuration = CommandConfiguration(commandName: Verb.configUnset.name, abstract: "Remove config vars; makes and deploys a new release.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Argument var app: String

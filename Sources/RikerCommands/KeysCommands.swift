@@ -4,7 +4,7 @@ import RikerCore
 import RikerReceive
 
 struct KeysAdd: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys:add", abstract: "Register an SSH public key (read from stdin).")
+    static let configuration = CommandConfiguration(commandName: Verb.keysAdd.name, abstract: "Register an SSH public key (read from stdin).")
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Name of the key (a-z, 0-9, '-').") var name: String
     @Flag(help: "May do everything, including creating apps by pushing.") var admin = false
@@ -26,7 +26,7 @@ struct KeysAdd: AsyncParsableCommand {
 }
 
 struct KeysRemove: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys:remove", abstract: "Remove an SSH key.")
+    static let configuration = CommandConfiguration(commandName: Verb.keysRemove.name, abstract: "Remove an SSH key.")
     @OptionGroup var global: GlobalOptions
     @Argument var name: String
 
@@ -39,7 +39,7 @@ struct KeysRemove: AsyncParsableCommand {
 }
 
 struct KeysList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "keys:list", abstract: "List registered SSH keys.")
+    static let configuration = CommandConfiguration(commandName: Verb.keysList.name, abstract: "List registered SSH keys.")
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {

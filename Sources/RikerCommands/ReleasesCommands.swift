@@ -6,7 +6,7 @@ import RikerGit
 import RikerRelease
 
 struct ReleasesList: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "releases", abstract: "List an app env's releases, newest first.")
+    static let configuration = CommandConfiguration(commandName: Verb.releases.name, abstract: "List an app env's releases, newest first.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Option(help: "How many to show.") var limit = 20
@@ -36,7 +36,7 @@ struct ReleasesList: AsyncParsableCommand {
 }
 
 struct Rollback: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "rollback", abstract: "Deploy an earlier release again, as a new release.")
+    static let configuration = CommandConfiguration(commandName: Verb.rollback.name, abstract: "Deploy an earlier release again, as a new release.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Argument var app: String
@@ -56,7 +56,7 @@ struct Rollback: AsyncParsableCommand {
 }
 
 struct DeployRef: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Build and deploy a ref already in the app's repository.")
+    static let configuration = CommandConfiguration(commandName: Verb.deploy.name, abstract: "Build and deploy a ref already in the app's repository.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Argument var app: String
@@ -76,7 +76,7 @@ struct DeployRef: AsyncParsableCommand {
 }
 
 struct Promote: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "promote", abstract: "Release the slug running in one env to another, with that env's config.")
+    static let configuration = CommandConfiguration(commandName: Verb.promote.name, abstract: "Release the slug running in one env to another, with that env's config.")
     @OptionGroup var global: GlobalOptions
     @Option var from: String
     @Option var to: String
@@ -93,7 +93,7 @@ struct Promote: AsyncParsableCommand {
 }
 
 struct Ps: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "Show an app env's instances: release, state, health, address.")
+    static let configuration = CommandConfiguration(commandName: Verb.ps.name, abstract: "Show an app env's instances: release, state, health, address.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
     @Argument var app: String

@@ -8,7 +8,7 @@ import RikerCore
 /// `RIKER_S3_*`). For benchmarks and for checking S3 access from a server.
 public struct S3CopyCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "s3:cp",
+        commandName: Verb.s3Copy.name,
         abstract: "Copy a file to or from S3 (s3://BUCKET/KEY) with Riker's S3 client.",
         shouldDisplay: false
     )

@@ -7,7 +7,7 @@ import RikerReceive
 import RikerRelease
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Run this machine's app instances (and, later, the webhook endpoint).")
+    static let configuration = CommandConfiguration(commandName: Verb.serve.name, abstract: "Run this machine's app instances (and, later, the webhook endpoint).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "HOST:PORT for the HTTP endpoint (webhooks; not served yet).") var listen: String?
 
@@ -48,7 +48,7 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct SSHCommandVerb: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ssh-command", abstract: "The SSH forced command (reads SSH_ORIGINAL_COMMAND).", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: Verb.sshCommand.name, abstract: "The SSH forced command (reads SSH_ORIGINAL_COMMAND).", shouldDisplay: false)
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The name of the key the client authenticated with.") var name: String
 
@@ -62,7 +62,7 @@ struct SSHCommandVerb: AsyncParsableCommand {
 }
 
 struct Hook: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hook", abstract: "Git hooks of app repositories (run by git).", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: Verb.hook.name, abstract: "Git hooks of app repositories (run by git).", shouldDisplay: false)
     @Argument(help: "pre-receive or post-receive") var name: String
     @OptionGroup var global: GlobalOptions
 

@@ -5,7 +5,7 @@ import RikerCore
 
 /// `riker slug:pack DIR FILE`: packs a directory as a slug (for operators and bench/).
 struct SlugPack: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "slug:pack", abstract: "Pack a directory into a slug.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: Verb.slugPack.name, abstract: "Pack a directory into a slug.", shouldDisplay: false)
     @Argument var directory: String
     @Argument var file: String
     @Flag(help: "gzip instead of zstd.") var gzip = false
@@ -20,7 +20,7 @@ struct SlugPack: AsyncParsableCommand {
 
 /// `riker slug:unpack FILE DIR`: unpacks a slug with the agent's safety checks.
 struct SlugUnpack: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "slug:unpack", abstract: "Unpack a slug into a new directory.", shouldDisplay: false)
+    static let configuration = CommandConfiguration(commandName: Verb.slugUnpack.name, abstract: "Unpack a slug into a new directory.", shouldDisplay: false)
     @Argument var file: String
     @Argument var directory: String
 

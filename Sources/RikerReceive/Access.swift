@@ -1,9 +1,8 @@
 import RikerCore
 
-/// Who may do what: admin keys everything; other keys only git and app verbs for their apps.
+/// Who may do what: admin keys everything; other keys git and the app verbs (`Verb.Access`)
+/// for the apps in their list, and the verbs anyone may run.
 public enum Access {
-    /// Verbs a non-admin key may run on the apps in its list.
-    static let appVerbs: Set<String> = ["apps:info", "config", "config:set", "config:unset", "releases", "rollback", "deploy", "promote", "ps"]
     /// Options that take a value, so the app argument can be found after them.
     static let optionsWithValue: Set<String> = ["--env", "--from", "--to", "--app", "--confirm", "--listen", "--root"]
 
@@ -14,10 +13,9 @@ public enum Access {
         case .receivePack(let app), .uploadPack(let app):
             guard key.apps.contains(app) else { throw denied(key, "access \(app)") }
         case .admin(let verb, let args):
-            if verb == "help" { return }
-            guard appVerbs.contains(verb), let app = appArgument(args) else { throw denied(key, "run \(verb)") }
+            if verb.access == .anyone { return }
+            guard verb.takesApp, let app = appArgument(args) else { throw denied(key, "run \(verb)") }
             guard key.apps.contains(app) else { throw denied(key, "run \(verb) on \(app)") }
-            if verb == "config:set" || verb == "config:unset" || verb == "rollback" || verb == "deploy" || verb == "promote" { return }
         }
     }
 

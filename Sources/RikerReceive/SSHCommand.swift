@@ -6,21 +6,13 @@ public enum SSHRequest: Equatable, Sendable {
     case receivePack(app: String)
     /// `git fetch`/`clone`: git-upload-pack for an app's repository.
     case uploadPack(app: String)
-    /// An admin verb (`apps:list`, `config:set APP K=V`, …) with its arguments.
-    case admin(verb: String, arguments: [String])
+    /// A verb that may run over SSH (`apps:list`, `config:set APP K=V`, …) with its arguments.
+    case admin(verb: Verb, arguments: [String])
 }
 
 /// Parses `SSH_ORIGINAL_COMMAND` without a shell: words are split and unquoted here, no
 /// expansion happens, and anything a shell would treat specially outside quotes is refused.
 public enum SSHCommandParser {
-    /// Verbs that may be run over SSH (the same verbs as the local CLI).
-    public static let adminVerbs: Set<String> = [
-        "keys:add", "keys:remove", "keys:list",
-        "apps:create", "apps:list", "apps:info", "apps:destroy", "apps:set",
-        "config", "config:set", "config:unset",
-        "releases", "rollback", "deploy", "promote", "ps", "help",
-    ]
-
     public static func parse(_ command: String?) throws -> SSHRequest {
         guard let command, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw RikerError(.invalidInput, "Riker does not offer a shell: push with 'git push', or run a command such as 'ssh HOST apps:list'")
@@ -44,10 +36,10 @@ public enum SSHCommandParser {
             let app = try appName(fromRepoPath: args[0])
             return receive ? .receivePack(app: app) : .uploadPack(app: app)
         default:
-            guard adminVerbs.contains(verb) else {
-                throw RikerError(.invalidInput, "unknown command '\(printable(verb))': use git push, or one of \(adminVerbs.sorted().joined(separator: ", "))")
+            guard let known = Verb.named(verb), known.access != .localOnly else {
+                throw RikerError(.invalidInput, "unknown command '\(printable(verb))': use git push, or one of \(Verb.overSSH.map(\.name).joined(separator: ", "))")
             }
-            return .admin(verb: verb, arguments: args)
+            return .admin(verb: known, arguments: args)
         }
     }
 

@@ -32,22 +32,17 @@ public struct SSHSession {
         env["RIKER_KEY_NAME"] = key.name
         switch request {
         case .receivePack(let app):
-            if try await store.app(app) == nil {
-                guard key.admin else { throw RikerError(.notFound, "app \(app) does not exist: ask an admin to create it") }
-                do {
-                    try await store.createApp(AppSettings(name: app))
-                    FileHandle.standardError.write(Data("-----> Created app \(app)\n".utf8))
-                } catch let e as RikerError where e.code == .alreadyExists {}
+            if try await Apps(paths: paths, store: store).ensure(app, mayCreate: key.admin) {
+                FileHandle.standardError.write(Data("-----> Created app \(app)\n".utf8))
             }
-            let repo = try AppRepository.ensure(app, paths: paths)
-            return (try ChildProcess.resolveExecutable("git", path: env["PATH"]), ["receive-pack", repo.path], env)
+            return (try ChildProcess.resolveExecutable("git", path: env["PATH"]), ["receive-pack", paths.repo(app).path], env)
         case .uploadPack(let app):
             guard AppRepository.exists(app, paths: paths) else {
                 throw RikerError(.notFound, "app \(app) has no repository yet: push to it first")
             }
             return (try ChildProcess.resolveExecutable("git", path: env["PATH"]), ["upload-pack", paths.repo(app).path], env)
         case .admin(let verb, let args):
-            return (Installation.rikerBinary.path, ["--root", paths.root.path, verb] + args, env)
+            return (Installation.rikerBinary.path, ["--root", paths.root.path, verb.name] + args, env)
         }
     }
 

@@ -1,4 +1,4 @@
-import RikerCommands
+import RikerAgentCommands
 
 @main
 struct Entrypoint {

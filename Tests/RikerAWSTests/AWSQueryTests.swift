@@ -96,6 +96,6 @@ import Testing
         #expect(throws: RikerError.self) { try AWSQueryService.autoScaling.endpoint(region: "us-east-1", ["AWS_ENDPOINT_URL_AUTO_SCALING": "localhost:5000"]) }
         let client = try AutoScalingClient.fromEnvironment(["AWS_REGION": "eu-central-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "HOME": "/nonexistent"])
         #expect(client.client.endpoint == "https://autoscaling.eu-central-1.amazonaws.com")
-        #expect(client.client.signer.service == "autoscaling" && client.client.signer.region == "eu-central-1")
+        #expect(client.client.sender.signer.service == "autoscaling" && client.client.sender.signer.region == "eu-central-1")
     }
 }

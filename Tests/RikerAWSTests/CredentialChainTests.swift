@@ -47,9 +47,9 @@ import Testing
     }
 
     @Test func instanceRoleOverIMDSv2IsUsedAndRefreshedBeforeExpiry() async throws {
-        let imds = try ScriptServer(python: Self.fakeIMDS)
+        let imds = try FakeIMDS()
         let dir = try TempDir(); defer { dir.remove() }
-        let env = ["HOME": dir.url.path, "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.baseURL]
+        let env = ["HOME": dir.url.path, "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.endpoint]
         // The fake hands out credentials that expire in 2 minutes, inside the 5-minute refresh margin.
         let chain = AWSCredentialChain(environment: env)
         let first = try await chain.credentials()
@@ -61,9 +61,9 @@ import Testing
     }
 
     @Test func imdsWithoutTheSessionTokenIsRefused() async throws {
-        let imds = try ScriptServer(python: Self.fakeIMDS)
+        let imds = try FakeIMDS()
         let dir = try TempDir(); defer { dir.remove() }
-        let env = ["HOME": dir.url.path, "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.baseURL + "/notoken"]
+        let env = ["HOME": dir.url.path, "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.endpoint + "/notoken"]
         await #expect(throws: RikerError.self) { _ = try await AWSCredentialChain(environment: env).credentials() }
     }
 
@@ -72,29 +72,4 @@ import Testing
         #expect(AWSEnvironment.endpoint(service: "s3", ["AWS_ENDPOINT_URL": "http://a", "AWS_ENDPOINT_URL_S3": "http://b"]) == "http://b")
         #expect(AWSEnvironment.endpoint(service: "s3", [:]) == nil)
     }
-
-    /// IMDSv2: PUT /latest/api/token, then the role and its credentials with the token header.
-    static let fakeIMDS = #"""
-import json, sys, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-count = [0]
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def reply(self, status, body):
-        body = body.encode()
-        self.send_response(status); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-    def do_PUT(self):
-        if self.path == "/latest/api/token" and self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"): self.reply(200, "sekrit-token")
-        else: self.reply(403, "")
-    def do_GET(self):
-        if self.headers.get("X-aws-ec2-metadata-token") != "sekrit-token": return self.reply(401, "")
-        if self.path == "/latest/meta-data/iam/security-credentials/": return self.reply(200, "riker-role\n")
-        if self.path == "/latest/meta-data/iam/security-credentials/riker-role":
-            count[0] += 1
-            exp = (datetime.datetime.utcnow() + datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            return self.reply(200, json.dumps({"AccessKeyId": "ASIAROLE%d" % count[0], "SecretAccessKey": "s", "Token": "role-token", "Expiration": exp}))
-        self.reply(404, "")
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
-"""#
 }

@@ -1,6 +1,7 @@
 import Foundation
 import RikerCore
 import RikerRelease
+import RikerTestSupport
 import Testing
 @testable import RikerAgent
 

@@ -14,7 +14,7 @@ import Testing
 
     @Test func adminVerbsKeepQuotedArgumentsWhole() throws {
         #expect(try SSHCommandParser.parse("config:set web 'GREETING=hello; world' X=1")
-            == .admin(verb: "config:set", arguments: ["web", "GREETING=hello; world", "X=1"]))
+            == .admin(verb: Verb.named("config:set")!, arguments: ["web", "GREETING=hello; world", "X=1"]))
     }
 
     @Test(arguments: [
@@ -50,15 +50,15 @@ import Testing
 
     @Test func adminMayDoAnything() throws {
         try Access.authorize(admin, .receivePack(app: "other"))
-        try Access.authorize(admin, .admin(verb: "keys:add", arguments: ["x"]))
+        try Access.authorize(admin, .admin(verb: Verb.named("keys:add")!, arguments: ["x"]))
     }
 
     @Test func appKeyMayPushAndManageOnlyItsApps() throws {
         try Access.authorize(dev, .receivePack(app: "web"))
-        try Access.authorize(dev, .admin(verb: "config:set", arguments: ["--env", "staging", "web", "A=1"]))
+        try Access.authorize(dev, .admin(verb: Verb.named("config:set")!, arguments: ["--env", "staging", "web", "A=1"]))
         #expect(throws: RikerError.self) { try Access.authorize(dev, .receivePack(app: "api")) }
-        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: "config", arguments: ["api"])) }
-        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: "keys:add", arguments: ["evil"])) }
-        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: "apps:destroy", arguments: ["web", "--confirm", "web"])) }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: Verb.named("config")!, arguments: ["api"])) }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: Verb.named("keys:add")!, arguments: ["evil"])) }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: Verb.named("apps:destroy")!, arguments: ["web", "--confirm", "web"])) }
     }
 }

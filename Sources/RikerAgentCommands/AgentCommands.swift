@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RikerAWS
 import RikerAgent
 import RikerCore
 import RikerRelease
@@ -38,7 +39,7 @@ struct AgentRunCommand: AsyncParsableCommand {
         try await runAgent {
             guard AppName.isValid(app) else { throw RikerError(.invalidInput, "invalid app name '\(app.prefix(64))'") }
             guard AppName.isValid(env) else { throw RikerError(.invalidInput, "invalid environment name '\(env.prefix(64))'") }
-            let instanceID = try resolvedInstanceID(instanceID)
+            let instanceID = try await resolvedInstanceID(instanceID)
             let releaseStore = try StoreLocator.open(store)
             var options = AgentOptions(storeURL: store, app: app, env: env, instanceID: instanceID,
                                        dir: absoluteURL(dir), port: port, host: host,
@@ -68,7 +69,7 @@ struct AgentDeployCommand: AsyncParsableCommand {
     func run() async throws {
         RikerLogging.bootstrap()
         try await runAgent {
-            let instanceID = try resolvedInstanceID(instanceID)
+            let instanceID = try await resolvedInstanceID(instanceID)
             let location = try ReleaseLocation(parsing: releaseURL)
             let releaseStore = try StoreLocator.open(location.storeURL)
             var options = AgentOptions(storeURL: location.storeURL, app: location.app, env: location.env, instanceID: instanceID,
@@ -82,7 +83,7 @@ struct AgentDeployCommand: AsyncParsableCommand {
 
 /// Runs the agent `make` builds; errors become one line on stderr and an exit code
 /// (3 when another agent holds the directory, 1 otherwise).
-private func runAgent(_ make: () throws -> Agent) async throws {
+private func runAgent(_ make: () async throws -> Agent) async throws {
     do {
         try await make().run()
     } catch let e as RikerError {
@@ -93,8 +94,8 @@ private func runAgent(_ make: () throws -> Agent) async throws {
 
 /// `--instance-id` as given, or (omitted or `auto`) this EC2 instance's id from IMDSv2; refuses
 /// ids that cannot be a single store key segment.
-private func resolvedInstanceID(_ given: String?) throws -> String {
-    let id = given == nil || given == "auto" ? try InstanceMetadata().instanceID() : given!
+private func resolvedInstanceID(_ given: String?) async throws -> String {
+    let id = given == nil || given == "auto" ? try await InstanceMetadata().instanceID() : given!
     guard !id.isEmpty, !id.contains("/"), !id.hasPrefix(".") else {
         throw RikerError(.invalidInput, "invalid instance id '\(id.prefix(64))'")
     }

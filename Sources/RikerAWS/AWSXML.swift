@@ -4,8 +4,9 @@ import FoundationXML
 #endif
 import RikerCore
 
-/// One element of an XML document the query APIs answer with: its name (without namespace
-/// prefix), its text, and its child elements in order. Small and read-only; built by `parse`.
+/// One element of an XML document AWS answers with (S3 and the query APIs alike): its name
+/// (without namespace prefix), its text, and its child elements in order. Small and
+/// read-only; built by `parse`. The one XML reader of RikerAWS.
 public struct AWSXMLElement: Sendable, Equatable {
     public var name: String
     /// The element's own character data, trimmed of surrounding whitespace.
@@ -29,6 +30,9 @@ public struct AWSXMLElement: Sendable, Equatable {
     /// empty when the path does not exist.
     public func list(_ path: String...) -> [AWSXMLElement] { follow(path)?.children ?? [] }
 
+    /// Every child named `name`, in order (the `<Contents>` of a listing).
+    public func all(_ name: String) -> [AWSXMLElement] { children.filter { $0.name == name } }
+
     /// The first element named `name` at any depth, this one included (depth first).
     public func first(named name: String) -> AWSXMLElement? {
         if self.name == name { return self }
@@ -40,6 +44,12 @@ public struct AWSXMLElement: Sendable, Equatable {
         var node: AWSXMLElement? = self
         for p in path { node = node?[p] }
         return node
+    }
+
+    /// `s` with XML's special characters escaped, for request bodies.
+    public static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 
     /// Parses a whole document and returns its root element. Throws `.invalidInput`, with
