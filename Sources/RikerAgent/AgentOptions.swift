@@ -18,8 +18,6 @@ public struct AgentOptions: Sendable {
     public var grace: Double = 10
     /// Release dirs kept on disk (the running one is always kept too).
     public var keepReleases: Int = 5
-    /// Stop on SIGTERM/SIGINT. Off for agents embedded in a process that handles its own signals.
-    public var handleSignals = true
     /// Run exactly this release and nothing else (`riker-agent deploy`): the store is not polled,
     /// a failed install ends `run()` with the error (and is not remembered in `failures.json`:
     /// running the same release again tries again). Status is still written, under `instanceID`.

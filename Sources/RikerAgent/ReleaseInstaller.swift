@@ -6,9 +6,9 @@ import RikerRelease
 
 /// Gets a release onto disk: download the slug into the cache, verify its SHA-256, unpack it
 /// into `releases/vN`. Reuses what an earlier run left intact; prunes old releases.
-struct ReleaseInstaller {
+struct ReleaseInstaller: Sendable {
     let store: any ReleaseStore
-    let paths: AgentPaths
+    let paths: AgentDirectory
     let logger: Logger
 
     /// Name of the file, inside an unpacked release dir, holding the slug's SHA-256. It is written
@@ -31,7 +31,7 @@ struct ReleaseInstaller {
         try FileManager.default.createDirectory(at: paths.releases, withIntermediateDirectories: true)
         let staging = paths.releases.appendingPathComponent(".\(release.name)-\(UUID().uuidString.prefix(8))")
         do {
-            do { try SlugArchive.unpack(slug, into: staging) } catch {
+            do { try await Blocking.run { try SlugArchive.unpack(slug, into: staging) } } catch {
                 throw RikerError(.deployFailed, "cannot unpack the slug of \(release.name) (\(release.artifact)): \(error.userMessage)")
             }
             try AtomicFile.write(Data((sha + "\n").utf8), to: staging.appendingPathComponent(Self.marker))
@@ -50,7 +50,7 @@ struct ReleaseInstaller {
         let name = URL(fileURLWithPath: release.artifact).lastPathComponent
         let ext = name.split(separator: ".", maxSplits: 1).dropFirst().first.map(String.init) ?? "slug"
         let cached = paths.cache.appendingPathComponent("\(sha).\(ext)")
-        if FileManager.default.fileExists(atPath: cached.path), (try? SlugArchive.sha256(of: cached)) == sha {
+        if FileManager.default.fileExists(atPath: cached.path), (try? await Blocking.run { try SlugArchive.sha256(of: cached) }) == sha {
             return cached
         }
         try FileManager.default.createDirectory(at: paths.cache, withIntermediateDirectories: true)
@@ -58,7 +58,7 @@ struct ReleaseInstaller {
         defer { try? FileManager.default.removeItem(at: tmp) }
         logger.info("downloading \(release.artifact) (\(release.size) bytes)")
         try await store.download(release.artifact, to: tmp)
-        let got = try SlugArchive.sha256(of: tmp)
+        let got = try await Blocking.run { try SlugArchive.sha256(of: tmp) }
         guard got == sha else {
             throw RikerError(.deployFailed, "slug \(release.artifact) has SHA-256 \(got) but \(release.name) expects \(sha): refusing to run it")
         }

@@ -18,7 +18,7 @@ final class RunningRelease: @unchecked Sendable {
     var version: Int { release.version }
     var web: AppProcess? { processes.first { $0.type == "web" } }
 
-    init(release: Release, directory: URL, paths: AgentPaths) {
+    init(release: Release, directory: URL, paths: AgentDirectory) {
         self.release = release
         self.directory = directory
         let port = release.processTypes["web"] != nil ? Self.ephemeralPort() : nil
@@ -38,16 +38,18 @@ final class RunningRelease: @unchecked Sendable {
         try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.base(release: release, directory: directory, port: webPort), in: directory)
         for (i, p) in processes.enumerated() {
             do { try p.start(registry: registry) } catch {
-                for q in processes[..<i] { q.stop(grace: 1, registry: registry) }
+                for q in processes[..<i] { q.stop(grace: 0, registry: registry) }
                 throw RikerError(.deployFailed, "cannot start \(p.type) of \(release.name): \(error.userMessage)")
             }
         }
     }
 
-    /// Stops every process in parallel (SIGTERM, `grace`, SIGKILL), joining `group`.
-    func stop(grace: Double, registry: ProcessRegistry, group: DispatchGroup) {
-        for p in processes {
-            DispatchQueue.global().async(group: group) { p.stop(grace: grace, registry: registry) }
+    /// Stops every process in parallel (SIGTERM, `grace`, SIGKILL), off the cooperative pool.
+    func stop(grace: Double, registry: ProcessRegistry) async {
+        await withDiscardingTaskGroup { group in
+            for p in processes {
+                group.addTask { await Blocking.run { p.stop(grace: grace, registry: registry) } }
+            }
         }
     }
 

@@ -4,6 +4,7 @@ import RikerAWS
 import RikerAgent
 import RikerCore
 import RikerRelease
+import ServiceLifecycle
 
 /// `riker-agent`: runs releases on an instance.
 public struct AgentCommand: AsyncParsableCommand {
@@ -81,11 +82,17 @@ struct AgentDeployCommand: AsyncParsableCommand {
     }
 }
 
-/// Runs the agent `make` builds; errors become one line on stderr and an exit code
+/// Runs the agent `make` builds as the one service of a ServiceGroup that shuts it down
+/// gracefully on SIGTERM/SIGINT; errors become one line on stderr and an exit code
 /// (3 when another agent holds the directory, 1 otherwise).
 private func runAgent(_ make: () async throws -> Agent) async throws {
     do {
-        try await make().run()
+        let agent = try await make()
+        let logger = RikerLogging.logger("agent")
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: agent, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     } catch let e as RikerError {
         FileHandle.standardError.write(Data("riker-agent: \(e.message)\n".utf8))
         throw ExitCode(e.code == .locked ? 3 : 1)

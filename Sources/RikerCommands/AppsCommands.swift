@@ -33,37 +33,62 @@ struct AppsList: AsyncParsableCommand {
 }
 
 struct AppsInfo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: Verb.appsInfo.name, abstract: "Show an app's settings and what each environment runs.")
+    static let configuration = CommandConfiguration(commandName: Verb.appsInfo.name, abstract: "Show an app's settings (effective values, defaults marked) and what each environment runs.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
 
-    struct EnvInfo: Encodable { var env: String; var current: Int?; var commit: String?; var target: String; var address: String? }
-    struct Info: Encodable { var name: String; var repository: String; var settings: [String: String]; var environments: [EnvInfo] }
+    struct SettingInfo: Encodable {
+        var key: String; var value: String; var source: String
+    }
+    struct EnvInfo: Encodable {
+        var env: String; var current: Int?; var commit: String?; var target: String; var address: String?; var settings: [SettingInfo]
+    }
+    struct Info: Encodable { var name: String; var repository: String; var environments: [EnvInfo] }
 
     func run() async throws {
         try await reporting {
-            try AppName.validate(app)
-            let store = try global.openStore()
+            let store = try await global.openApp(app)
             guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist: see apps:list") }
             var envs: [EnvInfo] = []
             for env in settings.environments {
                 let current = try await store.current(app, env).version
                 let release = try await current.asyncMap { try await store.release(app, env, $0) } ?? nil
-                let port = settings.value("local.port", env: env)
-                let target = settings.value("target", env: env) ?? "local"
-                envs.append(EnvInfo(env: env, current: current, commit: release?.commit, target: target,
-                                    address: target == "local" ? port.map { "http://127.0.0.1:\($0)" } : nil))
+                let deploy = try? DeploySettings(settings, env: env)
+                envs.append(EnvInfo(env: env, current: current, commit: release?.commit, target: deploy?.target.rawValue ?? "?",
+                                    address: deploy?.target == .local ? deploy?.localPort.map { "http://127.0.0.1:\($0)" } : nil,
+                                    settings: Self.effective(settings, env: env)))
             }
-            let info = Info(name: app, repository: global.paths.repo(app).path, settings: settings.settings, environments: envs)
+            let info = Info(name: app, repository: global.paths.repo(app).path, environments: envs)
             if global.json { try printJSON(info); return }
             print("=== \(app)")
             print("Repository:  \(info.repository)")
-            for (k, v) in settings.settings.sorted(by: { $0.key < $1.key }) { print("\(k): \(v)") }
             for e in envs {
                 let rel = e.current.map { "v\($0) (\(e.commit?.prefix(7) ?? "?"))" } ?? "nothing deployed"
-                print("\(e.env): \(rel), target \(e.target)\(e.address.map { ", \($0)" } ?? "")")
+                print("")
+                print("=== \(e.env): \(rel), target \(e.target)\(e.address.map { ", \($0)" } ?? "")")
+                let width = e.settings.map(\.key.count).max() ?? 0
+                for s in e.settings {
+                    print("\(s.key.padding(toLength: width, withPad: " ", startingAt: 0))  \(s.value)\(s.source == "set" ? "" : "  (\(s.source))")")
+                }
             }
         }
+    }
+
+    /// Every setting in effect for `env`: set ones (the env's own, then the app's), then the
+    /// table's defaults; secrets masked.
+    static func effective(_ settings: AppSettings, env: String) -> [SettingInfo] {
+        var rows: [SettingInfo] = []
+        let own = settings.envSettings[env] ?? [:]
+        let keys = Set(settings.settings.keys).union(own.keys)
+        for key in keys.sorted() {
+            guard let value = settings.value(key, env: env), !value.isEmpty else { continue }
+            let secret = Setting.named(key)?.secret == true
+            rows.append(SettingInfo(key: key, value: secret ? "********" : value, source: own[key] != nil && env != "production" ? "set for \(env)" : "set"))
+        }
+        for setting in Setting.all where !setting.isFamily && !keys.contains(setting.key) {
+            if let d = setting.defaultValue { rows.append(SettingInfo(key: setting.key, value: d, source: "default")) }
+        }
+        return rows.sorted { $0.key < $1.key }
     }
 }
 
@@ -86,7 +111,7 @@ struct AppsDestroy: AsyncParsableCommand {
 }
 
 struct AppsSet: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: Verb.appsSet.name, abstract: "Change app settings (target, branch.NAME, deploy.*).")
+    static let configuration = CommandConfiguration(commandName: Verb.appsSet.name, abstract: "Change app settings (target, branch.NAME, deploy.*, build.*, …; see apps:info for all with their values).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Set for one environment only.") var env: String?
     @Argument var app: String
@@ -100,9 +125,7 @@ struct AppsSet: AsyncParsableCommand {
             for s in settings {
                 guard let eq = s.firstIndex(of: "="), eq != s.startIndex else { throw RikerError(.invalidInput, "expected KEY=VALUE, got '\(s.prefix(40))'") }
                 let k = String(s[..<eq]), v = String(s[s.index(after: eq)...])
-                guard AppSettings.isKnownKey(k) else { throw RikerError(.invalidInput, "unknown setting '\(k.prefix(40))': see the README for the list") }
-                if let problem = AppSettings.problem(key: k, value: v) { throw RikerError(.invalidInput, problem) }
-                if k.hasPrefix("branch."), !v.isEmpty, v != "none" { try AppName.validate(v, kind: "environment") }
+                if let problem = Setting.problem(key: k, value: v) { throw RikerError(.invalidInput, problem) }
                 pairs.append((k, v))
             }
             guard !pairs.isEmpty else { throw RikerError(.invalidInput, "nothing to set: give KEY=VALUE pairs") }

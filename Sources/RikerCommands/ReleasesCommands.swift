@@ -65,11 +65,12 @@ struct DeployRef: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let store = try await global.openApp(app, env: env)
+            guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist: see apps:list") }
             let repoURL = global.paths.repo(app)
             let commit = try GitRepository.open(repoURL, environment: [:]).resolveCommit(ref)
             let output = Output()
             let release = try await Pipeline(paths: global.paths, store: store, output: output).run(PipelineRequest(
-                app: app, env: env, commit: commit, ref: ref, repository: repoURL, gitEnvironment: [:], createdBy: global.actor))
+                app: app, env: env, commit: commit, ref: ref, repository: repoURL, gitEnvironment: [:], createdBy: global.actor, settings: settings))
             try? GitRepository.open(repoURL, environment: [:]).setReference("refs/tags/riker/\(env)/\(release.name)", to: commit, message: "riker release")
         }
     }

@@ -1,10 +1,10 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import RikerCore
 import RikerDeploy
 import RikerReceive
 import RikerRelease
+import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: Verb.serve.name, abstract: "Run this machine's app instances (and, later, the webhook endpoint).")
@@ -15,33 +15,22 @@ struct Serve: AsyncParsableCommand {
         try await reporting {
             let paths = global.paths
             try FileManager.default.createDirectory(at: paths.root, withIntermediateDirectories: true)
-            guard let lock = try FileLock.tryLock(LocalServer.lockFile(paths)) else {
+            guard let lock = try FileLock.tryLock(paths.serveLock) else {
                 throw RikerError(.locked, "riker serve is already running for \(paths.root.path)")
             }
             defer { lock.unlock() }
-            try AtomicFile.write(Data("\(getpid())\n".utf8), to: LocalServer.pidFile(paths))
+            // A poke (SIGUSR1) that comes before the supervisor listens must not kill the server;
+            // a vanished client must not either.
+            for sig in [SIGUSR1, SIGPIPE] { signal(sig, SIG_IGN) }
             let store = try global.openStore()
-            let supervisor = LocalAgentSupervisor(paths: paths, store: store)
             let logger = RikerLogging.logger("serve")
-
-            signal(SIGPIPE, SIG_IGN)
-            var sources: [DispatchSourceSignal] = []
-            for sig in [SIGTERM, SIGINT, SIGUSR1, SIGHUP] {
-                signal(sig, SIG_IGN)
-                let src = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                src.setEventHandler {
-                    if sig == SIGUSR1 { supervisor.poke() } else {
-                        logger.info("stopping: signal \(sig)")
-                        supervisor.stop()
-                    }
-                }
-                src.resume()
-                sources.append(src)
-            }
+            let supervisor = LocalAgentSupervisor(paths: paths, store: store)
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+                services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
+            try AtomicFile.write(Data("\(getpid())\n".utf8), to: paths.servePID)
+            defer { try? FileManager.default.removeItem(at: paths.servePID) }
             logger.info("riker serve running for \(paths.root.path), store \(store.url)")
-            await supervisor.run()
-            try? FileManager.default.removeItem(at: LocalServer.pidFile(paths))
-            sources.forEach { $0.cancel() }
+            try await group.run()
             logger.info("stopped")
         }
     }

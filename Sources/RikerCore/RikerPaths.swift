@@ -31,6 +31,17 @@ public struct RikerPaths: Sendable {
     public func instanceDir(app: String, env: String, instance: String) -> URL {
         root.appendingPathComponent("instances").appendingPathComponent(app).appendingPathComponent(env).appendingPathComponent(instance)
     }
+    /// The working directory of a local agent, with its own layout.
+    public func agentDirectory(app: String, env: String, instance: String) -> AgentDirectory {
+        AgentDirectory(instanceDir(app: app, env: env, instance: instance))
+    }
+    /// Held by `riker serve` while it runs (flock); its pid is in `servePID`.
+    public var serveLock: URL { root.appendingPathComponent("serve.lock") }
+    public var servePID: URL { root.appendingPathComponent("serve.pid") }
+    /// Serialises the choice of local ports across apps.
+    public var portsLock: URL { root.appendingPathComponent("ports.lock") }
+    /// Tags pre-receive recorded for post-receive to write, one file per pushed commit.
+    public func pendingTags(_ app: String) -> URL { repo(app).appendingPathComponent("riker-pending-tags") }
     public var sshdDir: URL { root.appendingPathComponent("sshd") }
     /// Settings of this Riker server (store URL and the like), `KEY=VALUE` lines.
     public var serverConfig: URL { root.appendingPathComponent("riker.conf") }

@@ -1,19 +1,32 @@
 import Foundation
 import RikerAWS
+import RikerCore
+import RikerRelease
 
-/// The real `Fleet`: the Auto Scaling API for the group's instances, ELBv2 for target groups.
+/// The `asg` target's fleet: the Auto Scaling API for the group's instances, ELBv2 for target groups.
 public struct AWSFleet: Fleet {
+    public let group: String
+    public let targetGroups: [String]
     public let autoScaling: any AutoScalingAPI
     public let elb: any ELBv2API
 
-    public init(autoScaling: any AutoScalingAPI, elb: any ELBv2API) { self.autoScaling = autoScaling; self.elb = elb }
-
-    /// Clients configured from the environment (region, endpoints, credential chain).
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AWSFleet {
-        AWSFleet(autoScaling: try AutoScalingClient.fromEnvironment(env), elb: try ELBv2Client.fromEnvironment(env))
+    public init(group: String, targetGroups: [String], autoScaling: any AutoScalingAPI, elb: any ELBv2API) {
+        self.group = group; self.targetGroups = targetGroups; self.autoScaling = autoScaling; self.elb = elb
     }
 
-    public func instances(group: String) async throws -> [FleetInstance] {
+    /// The fleet of an app env with target=asg: clients configured from the environment (region,
+    /// endpoints, credential chain). Throws when `asg.name` is not set.
+    public static func fromEnvironment(app: String, settings: DeploySettings, _ env: [String: String] = ProcessInfo.processInfo.environment) throws -> AWSFleet {
+        guard let group = settings.asgName else {
+            throw RikerError(.invalidInput, "target=asg needs the group's name: apps:set \(app) asg.name=GROUP")
+        }
+        return AWSFleet(group: group, targetGroups: settings.targetGroups,
+                        autoScaling: try AutoScalingClient.fromEnvironment(env), elb: try ELBv2Client.fromEnvironment(env))
+    }
+
+    public var name: String { "Auto Scaling group \(group)" }
+
+    public func instances() async throws -> [FleetInstance] {
         guard let g = try await autoScaling.describeGroup(group) else {
             throw RikerError(.notFound, "Auto Scaling group \(group) does not exist: check asg.name")
         }
@@ -36,6 +49,8 @@ public struct AWSFleet: Fleet {
     public func drainSeconds(targetGroup: String) async throws -> Double? {
         try await elb.describeTargetGroupAttributes(targetGroup: targetGroup)["deregistration_delay.timeout_seconds"].flatMap(Double.init)
     }
-}
 
-import RikerCore
+    public func address(_ statuses: [InstanceStatus]) -> String {
+        "\(statuses.count) instance\(statuses.count == 1 ? "" : "s") of Auto Scaling group \(group)"
+    }
+}

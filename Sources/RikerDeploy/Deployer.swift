@@ -7,57 +7,63 @@ import RikerRelease
 /// `current` back. Each step is recorded in `deploys/ID.json`.
 public struct Deployer {
     public let paths: RikerPaths
-    public let store: any ReleaseStore
+    public private(set) var store: any ReleaseStore
     public let output: Output
 
     /// Seconds a deploy lock lasts unless renewed (renewed every third of it while deploying).
     public var lockLease = 120.0
     /// Deploys there instead of the app env's configured target (tests).
     public var targetOverride: (any DeployTarget)?
+    /// The clock the lock, the rollout and their waits run on (tests drive a manual one).
+    public var clock: any Clock<Duration> = ContinuousClock()
 
     public init(paths: RikerPaths, store: any ReleaseStore, output: Output) {
         self.paths = paths; self.store = store; self.output = output
     }
 
-    func target(for settings: AppSettings, env: String, store: any ReleaseStore, counter: RequestCounter) throws -> (name: String, target: any DeployTarget) {
-        let name = settings.value("target", env: env) ?? "local"
-        switch name {
-        case "local": return (name, LocalTarget(paths: paths, store: store, settings: settings))
-        case "asg": return (name, RollingDeploy(store: store, fleet: CountingFleet(inner: try AWSFleet.fromEnvironment(), counter: counter), settings: settings))
-        default: throw RikerError(.invalidInput, "unknown deploy target '\(name)': use target=local or target=asg")
+    /// The rollout of the app env's target: its fleet (this machine, or an Auto Scaling Group)
+    /// rolled by the one `RollingDeploy`.
+    func target(app: String, env: String, settings: DeploySettings, store: any ReleaseStore, counter: RequestCounter) async throws -> (name: String, target: any DeployTarget) {
+        let fleet: any Fleet
+        switch settings.target {
+        case .local: fleet = try await LocalFleet.prepare(paths: paths, store: store, app: app, env: env, settings: settings)
+        case .asg: fleet = CountingFleet(inner: try AWSFleet.fromEnvironment(app: app, settings: settings), counter: counter)
         }
+        return (settings.target.rawValue, RollingDeploy(store: store, fleet: fleet, settings: settings, clock: clock))
     }
 
-    /// Deploys `release`; returns the address it serves on.
+    /// Deploys `release` with the app env's deploy settings (read once by the caller); returns
+    /// the address it serves on.
     @discardableResult
-    public func deploy(_ release: Release) async throws -> String {
+    public func deploy(_ release: Release, settings: DeploySettings) async throws -> String {
         let counter = RequestCounter()
-        var counted = Deployer(paths: paths, store: CountingStore(inner: store, counter: counter), output: output)
-        counted.lockLease = lockLease
-        counted.targetOverride = targetOverride
-        return try await counted.deployCounted(release, counter: counter)
+        var counted = self
+        counted.store = CountingStore(inner: store, counter: counter)
+        return try await counted.deployCounted(release, settings: settings, counter: counter)
     }
 
-    private func deployCounted(_ release: Release, counter: RequestCounter) async throws -> String {
+    private func deployCounted(_ release: Release, settings: DeploySettings, counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
-        guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist") }
-        let (targetName, target) = try targetOverride.map { ("override", $0) } ?? target(for: settings, env: env, store: store, counter: counter)
+        let (targetName, target): (String, any DeployTarget)
+        if let targetOverride { (targetName, target) = ("override", targetOverride) } else {
+            (targetName, target) = try await self.target(app: app, env: env, settings: settings, store: store, counter: counter)
+        }
         let id = Self.newDeployID()
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let lease = lockLease
         var lockTag: String
         do {
-            lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 0)
+            lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 0, clock: clock)
         } catch let e as RikerError where e.code == .locked {
             output.step("Waiting for another deploy of \(app) (\(env)) to finish")
-            lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900)
+            lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900, clock: clock)
         }
         // The lease is short, so a server that dies frees the app env soon; while this deploy
         // runs, it is renewed every third of the lease.
         let held = HeldLock(etag: lockTag)
         let result: Result<String, Error> = await withTaskGroup(of: Result<String, Error>?.self) { group in
             group.addTask {
-                do { return .success(try await deployLocked(release, settings: settings, target: target, targetName: targetName, id: id, counter: counter)) }
+                do { return .success(try await deployLocked(release, target: target, targetName: targetName, id: id, counter: counter)) }
                 catch { return .failure(error) }
             }
             group.addTask {
@@ -77,10 +83,10 @@ public struct Deployer {
     /// lease) is reported to the pusher; the deploy itself goes on to a consistent end.
     private func renewLock(app: String, env: String, holder: String, deploy: String, lease: Double, held: HeldLock) async {
         while !Task.isCancelled {
-            try? await Task.sleep(nanoseconds: UInt64(lease / 3 * 1e9))
+            try? await clock.sleep(for: .seconds(lease / 3))
             if Task.isCancelled { return }
             do {
-                held.etag = try await store.renewLock(app, env, holder: holder, deploy: deploy, lease: lease, etag: held.etag)
+                held.etag = try await store.renewLock(app, env, holder: holder, deploy: deploy, lease: lease, etag: held.etag, clock: clock)
             } catch {
                 output.error("lost the deploy lock of \(app) (\(env)): \(error.userMessage)")
                 return
@@ -88,7 +94,7 @@ public struct Deployer {
         }
     }
 
-    private func deployLocked(_ release: Release, settings: AppSettings, target: any DeployTarget, targetName: String, id: String, counter: RequestCounter) async throws -> String {
+    private func deployLocked(_ release: Release, target: any DeployTarget, targetName: String, id: String, counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
         let (prevVersion, etag) = try await store.current(app, env)
         let previous = try await prevVersion.asyncMap { try await store.release(app, env, $0) } ?? nil

@@ -17,11 +17,13 @@ public struct PipelineRequest {
     public var gitEnvironment: [String: String]
     /// The key name or webhook that asked for it.
     public var createdBy: String
+    /// The app's settings, read once by whoever asked (the push, the webhook, the verb).
+    public var settings: AppSettings
 
     public init(app: String, env: String, commit: String, ref: String, repository: URL,
-                gitEnvironment: [String: String] = ProcessInfo.processInfo.environment, createdBy: String) {
+                gitEnvironment: [String: String] = ProcessInfo.processInfo.environment, createdBy: String, settings: AppSettings) {
         self.app = app; self.env = env; self.commit = commit; self.ref = ref; self.repository = repository
-        self.gitEnvironment = gitEnvironment; self.createdBy = createdBy
+        self.gitEnvironment = gitEnvironment; self.createdBy = createdBy; self.settings = settings
     }
 }
 
@@ -39,7 +41,7 @@ public struct Pipeline {
     /// reason; nothing is stored then.
     public func buildRelease(_ request: PipelineRequest) async throws -> Release {
         let app = request.app, env = request.env
-        guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist") }
+        let build = try BuildSettings(request.settings, env: env)
         try Self.openForBuildUser(paths)
         let work = paths.tmpDir.appendingPathComponent("build-\(UUID().uuidString.prefix(12))")
         let buildDir = work.appendingPathComponent("app")
@@ -52,11 +54,10 @@ public struct Pipeline {
         try repo.checkout(commit: request.commit, to: buildDir)
 
         let config = try await store.config(app, env).vars
-        let timeout = settings.value("build.timeout_seconds", env: env).flatMap(Double.init) ?? 900
         let result = try Builder.build(BuildRequest(
             app: app, env: env, buildDir: buildDir, cacheDir: paths.buildCache(app), config: config,
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
-            tmpDir: work, timeout: timeout, output: output, sourceVersion: request.commit))
+            tmpDir: work, timeout: build.timeout, output: output, sourceVersion: request.commit))
 
         output.step("Compressing...")
         let slug = try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd)
@@ -77,8 +78,10 @@ public struct Pipeline {
 
     /// Builds, releases and deploys. A deploy failure rolls back and throws `.deployFailed`.
     public func run(_ request: PipelineRequest) async throws -> Release {
+        // Both are checked before the build starts, so a bad setting costs no build.
+        let deploy = try DeploySettings(request.settings, env: request.env)
         let release = try await buildRelease(request)
-        try await Deployer(paths: paths, store: store, output: output).deploy(release)
+        try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: deploy)
         return release
     }
 

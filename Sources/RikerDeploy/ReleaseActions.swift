@@ -22,9 +22,11 @@ public struct ReleaseActions {
         draft.createdAt = Date()
         draft.createdBy = createdBy
         draft.description = description
+        guard let (app, _) = try await store.app(base.app) else { throw RikerError(.notFound, "app \(base.app) does not exist") }
+        let settings = try DeploySettings(app, env: env)
         let release = try await store.createRelease(draft)
         output.step("Released \(release.name) (\(release.shortCommit)): \(description)")
-        try await Deployer(paths: paths, store: store, output: output).deploy(release)
+        try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: settings)
         return release
     }
 

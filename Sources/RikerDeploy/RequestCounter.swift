@@ -36,9 +36,13 @@ struct CountingFleet: Fleet {
     let inner: any Fleet
     let counter: RequestCounter
 
-    func instances(group: String) async throws -> [FleetInstance] { counter.add("autoscaling.DescribeAutoScalingGroups"); return try await inner.instances(group: group) }
+    var name: String { inner.name }
+    var targetGroups: [String] { inner.targetGroups }
+    func instances() async throws -> [FleetInstance] { counter.add("autoscaling.DescribeAutoScalingGroups"); return try await inner.instances() }
     func deregister(_ ids: [String], from targetGroup: String) async throws { counter.add("elbv2.DeregisterTargets"); try await inner.deregister(ids, from: targetGroup) }
     func register(_ ids: [String], in targetGroup: String) async throws { counter.add("elbv2.RegisterTargets"); try await inner.register(ids, in: targetGroup) }
     func targetHealth(_ ids: [String], in targetGroup: String) async throws -> [String: String] { counter.add("elbv2.DescribeTargetHealth"); return try await inner.targetHealth(ids, in: targetGroup) }
     func drainSeconds(targetGroup: String) async throws -> Double? { counter.add("elbv2.DescribeTargetGroupAttributes"); return try await inner.drainSeconds(targetGroup: targetGroup) }
+    func desiredWritten(_ ids: [String]) async { await inner.desiredWritten(ids) }
+    func address(_ statuses: [InstanceStatus]) -> String { inner.address(statuses) }
 }

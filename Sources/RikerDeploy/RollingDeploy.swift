@@ -2,7 +2,8 @@ import Foundation
 import RikerCore
 import RikerRelease
 
-/// The `asg` target: rolls a release across an Auto Scaling Group batch by batch (DESIGN.md §6).
+/// The one rollout path (DESIGN.md §6): rolls a release across a `Fleet` batch by batch, the
+/// same way on this machine (`LocalFleet`) and on an Auto Scaling Group (`AWSFleet`).
 ///
 /// Per batch: deregister from the target groups and wait the drain delay, write `desired`,
 /// wait until every agent reports the release running and healthy, register back and wait
@@ -11,177 +12,165 @@ import RikerRelease
 public struct RollingDeploy: DeployTarget {
     public let store: any ReleaseStore
     public let fleet: any Fleet
-    public let settings: AppSettings
+    public let settings: DeploySettings
+    public let clock: any Clock<Duration>
     /// How often agent statuses and target health are polled.
-    public var pollInterval: Double = 0.2
+    public var pollInterval: Duration = .milliseconds(200)
+    /// Time an agent gets on top of the health-check timeout to download and unpack a release.
+    public var installAllowance: Double = 30
 
-    public init(store: any ReleaseStore, fleet: any Fleet, settings: AppSettings) {
-        self.store = store; self.fleet = fleet; self.settings = settings
-    }
-
-    struct Options {
-        var group: String
-        var targetGroups: [String]
-        var batch: String
-        var minHealthy: Double
-        var drainSeconds: Double?
-        var timeout: Double
-    }
-
-    func options(env: String) throws -> Options {
-        guard let group = settings.value("asg.name", env: env), !group.isEmpty else {
-            throw RikerError(.invalidInput, "target=asg needs the group's name: apps:set \(settings.name) asg.name=GROUP")
-        }
-        let tgs = (settings.value("asg.target_groups", env: env) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        func number(_ key: String, _ def: Double?) throws -> Double? {
-            guard let raw = settings.value(key, env: env) else { return def }
-            guard let v = Double(raw.trimmingCharacters(in: CharacterSet(charactersIn: "% "))), v >= 0 else {
-                throw RikerError(.invalidInput, "\(key)=\(raw) is not a number")
-            }
-            return v
-        }
-        return Options(group: group, targetGroups: tgs, batch: settings.value("deploy.batch", env: env) ?? "1",
-                       minHealthy: try number("deploy.min_healthy", 50)!, drainSeconds: try number("deploy.drain_seconds", nil),
-                       timeout: try number("deploy.timeout_seconds", 300)!)
+    public init(store: any ReleaseStore, fleet: any Fleet, settings: DeploySettings, clock: any Clock<Duration> = ContinuousClock()) {
+        self.store = store; self.fleet = fleet; self.settings = settings; self.clock = clock
     }
 
     public func rollout(_ release: Release, previous: Release?, context: DeployContext) async throws -> String {
-        let env = release.env
-        let opts = try options(env: env)
-        let ids = try await fleet.instances(group: opts.group).filter(\.inService).map(\.id).sorted()
-        let plan = try DeployPlan.make(instances: ids, batch: opts.batch, minHealthyPercent: opts.minHealthy)
         let out = context.output
+        let ids = try await fleet.instances().filter(\.inService).map(\.id).sorted()
+        let plan = try DeployPlan.make(instances: ids, batch: settings.batch, minHealthyPercent: settings.minHealthyPercent,
+                                       takesOutOfService: !fleet.targetGroups.isEmpty)
         guard !ids.isEmpty else {
-            out.detail("Auto Scaling group \(opts.group) has no InService instances; new ones will start \(release.name)")
-            return "Auto Scaling group \(opts.group) (no instances yet)"
+            out.detail("\(fleet.name) has no InService instances; new ones will start \(release.name)")
+            return "\(fleet.name) (no instances yet)"
         }
-        out.step("Deploying \(release.name) to \(ids.count) instance\(ids.count == 1 ? "" : "s") in \(plan.batches.count) batch\(plan.batches.count == 1 ? "" : "es")")
-
+        if ids.count > 1 {
+            out.step("Deploying \(release.name) to \(ids.count) instances in \(plan.batches.count) batch\(plan.batches.count == 1 ? "" : "es")")
+        }
+        let watcher = StoreWatcher(store: store)
         var touched: [String] = []
         var outOfService = Set<String>()
+        var statuses: [InstanceStatus] = []
         do {
             for (index, batch) in plan.batches.enumerated() {
                 await context.update { $0.batches.append(.init(instances: batch)) }
-                for tg in opts.targetGroups { try await fleet.deregister(batch, from: tg) }
-                outOfService.formUnion(batch)
-                for id in batch { await context.event(id, release: release.version, "deregistered") }
-                if !opts.targetGroups.isEmpty {
-                    let drain = try await drainDelay(opts)
-                    if drain > 0 { try await Task.sleep(nanoseconds: UInt64(drain * 1e9)) }
+                if !fleet.targetGroups.isEmpty {
+                    for tg in fleet.targetGroups { try await fleet.deregister(batch, from: tg) }
+                    outOfService.formUnion(batch)
+                    for id in batch { await context.event(id, release: release.version, "deregistered") }
+                    let drain = try await drainDelay()
+                    if drain > 0 { try await clock.sleep(for: .seconds(drain)) }
                 }
                 touched += batch
                 for id in batch {
-                    try await store.setDesired(release.app, env, instance: id, DesiredRelease(release: release.version, deploy: context.id))
+                    try await store.setDesired(release.app, release.env, instance: id, DesiredRelease(release: release.version, deploy: context.id))
                 }
-                // The agents' own health check has `timeout`; downloading and unpacking come on top.
-                try await waitForAgents(batch, release: release.version, deploy: context.id, group: opts.group, timeout: opts.timeout + 30, context: context)
-                for tg in opts.targetGroups { try await fleet.register(batch, in: tg) }
-                try await waitForTargets(batch, targetGroups: opts.targetGroups, timeout: opts.timeout)
-                outOfService.subtract(batch)
-                for id in batch { await context.event(id, release: release.version, "in service") }
+                await fleet.desiredWritten(batch)
+                statuses += try await waitForAgents(batch, release: release, deploy: context.id, watcher: watcher, context: context)
+                if !fleet.targetGroups.isEmpty {
+                    for tg in fleet.targetGroups { try await fleet.register(batch, in: tg) }
+                    try await waitForTargets(batch)
+                    outOfService.subtract(batch)
+                    for id in batch { await context.event(id, release: release.version, "in service") }
+                }
                 await context.update { $0.batches[index].outcome = .succeeded; $0.batches[index].finishedAt = Date() }
             }
         } catch {
-            out.step("Deploy failed: \(error.userMessage)")
-            await rollBack(touched: touched, outOfService: outOfService, release: release, previous: previous, opts: opts, context: context)
+            if ids.count > 1 { out.step("Deploy failed: \(error.userMessage)") }
+            await rollBack(touched: touched, outOfService: outOfService, release: release, previous: previous, watcher: watcher, context: context)
             throw error
         }
-        return "\(ids.count) instance\(ids.count == 1 ? "" : "s") of Auto Scaling group \(opts.group)"
+        return fleet.address(statuses)
     }
 
-    func drainDelay(_ opts: Options) async throws -> Double {
-        if let d = opts.drainSeconds { return d }
+    func drainDelay() async throws -> Double {
+        if let d = settings.drainSeconds { return d }
         var longest = 0.0
-        for tg in opts.targetGroups { longest = max(longest, try await fleet.drainSeconds(targetGroup: tg) ?? 0) }
+        for tg in fleet.targetGroups { longest = max(longest, try await fleet.drainSeconds(targetGroup: tg) ?? 0) }
         return longest
     }
 
-    /// Waits until each agent of `batch` reports `release` running and healthy for this deploy.
-    func waitForAgents(_ batch: [String], release: Int, deploy: String, group: String, timeout: Double, context: DeployContext) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
+    /// Waits until each agent of `batch` reports `release` running and healthy for this deploy;
+    /// returns their statuses. Throws when one fails it, one leaves the group, or time runs out.
+    func waitForAgents(_ batch: [String], release: Release, deploy: String, watcher: StoreWatcher, context: DeployContext) async throws -> [InstanceStatus] {
+        let version = release.version
+        let timeout = settings.timeout + installAllowance
+        let waited = Stopwatch(clock)
         var pending = Set(batch)
+        var healthy: [InstanceStatus] = []
         var seen: [String: InstanceStatus.State] = [:]
-        var lastGroupCheck = Date()
-        let statuses = StatusReader(store: store, app: settings.name, env: context.record.env)
+        var lastGroupCheck = Stopwatch(clock)
         while !pending.isEmpty {
             for id in pending.sorted() {
-                guard let s = try await statuses.read(id), s.deploy == deploy else { continue }
+                let key = StoreLayout.status(release.app, release.env, id)
+                guard let s = try await watcher.read(key, as: InstanceStatus.self, what: "status of \(id)"), s.deploy == deploy else { continue }
                 if seen[id] != s.state {
                     seen[id] = s.state
-                    if s.state == .installing { await context.event(id, release: release, "installing v\(release)") }
+                    if s.state == .installing { await context.event(id, release: version, "installing v\(version)") }
                 }
-                if s.state == .running && s.release == release && s.healthy {
+                if s.state == .running && s.release == version && s.healthy {
                     pending.remove(id)
-                    await context.event(id, release: release, "v\(release) is up and healthy")
-                } else if s.state == .failed && s.target == release {
-                    await context.event(id, release: release, "failed", detail: s.error)
-                    throw RikerError(.deployFailed, "\(id) could not start v\(release): \(s.error ?? "no reason given")")
+                    healthy.append(s)
+                    await context.event(id, release: version, "v\(version) is up and healthy")
+                } else if s.state == .failed && s.target == version {
+                    await context.event(id, release: version, "failed", detail: s.error)
+                    throw RikerError(.deployFailed, "\(id) could not start v\(version): \(s.error ?? "no reason given")")
                 }
             }
             if pending.isEmpty { break }
-            if Date() > deadline {
-                let ids = pending.sorted().joined(separator: ", ")
-                for id in pending.sorted() { await context.event(id, release: release, "timed out") }
-                throw RikerError(.deployFailed, "\(ids) did not report v\(release) healthy within \(Int(timeout))s")
+            if waited.exceeded(timeout) {
+                let ids = pending.sorted()
+                for id in ids { await context.event(id, release: version, "timed out") }
+                throw RikerError(.deployFailed, "\(ids.joined(separator: ", ")) did not report v\(version) healthy within \(Int(timeout))s")
             }
-            if Date().timeIntervalSince(lastGroupCheck) > 2 {
-                lastGroupCheck = Date()
-                let live = Set(try await fleet.instances(group: group).filter { $0.inService }.map(\.id))
+            if lastGroupCheck.exceeded(2) {
+                lastGroupCheck = Stopwatch(clock)
+                let live = Set(try await fleet.instances().filter(\.inService).map(\.id))
                 if let gone = pending.sorted().first(where: { !live.contains($0) }) {
-                    await context.event(gone, release: release, "left the group")
-                    throw RikerError(.deployFailed, "\(gone) left Auto Scaling group \(group) during the deploy")
+                    await context.event(gone, release: version, "left the group")
+                    throw RikerError(.deployFailed, "\(gone) left \(fleet.name) during the deploy")
                 }
             }
-            try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
+            try await clock.sleep(for: pollInterval)
         }
+        return healthy
     }
 
     /// Waits until the load balancer calls every instance of `batch` healthy in each target group.
-    func waitForTargets(_ batch: [String], targetGroups: [String], timeout: Double) async throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        for tg in targetGroups {
+    func waitForTargets(_ batch: [String]) async throws {
+        let waited = Stopwatch(clock)
+        for tg in fleet.targetGroups {
             while true {
                 let health = try await fleet.targetHealth(batch, in: tg)
                 let unhealthy = batch.filter { health[$0] != "healthy" }
                 if unhealthy.isEmpty { break }
-                if Date() > deadline {
-                    throw RikerError(.deployFailed, "\(unhealthy.joined(separator: ", ")) not healthy in target group \(tg) within \(Int(timeout))s (\(unhealthy.map { health[$0] ?? "missing" }.joined(separator: ", ")))")
+                if waited.exceeded(settings.timeout) {
+                    throw RikerError(.deployFailed, "\(unhealthy.joined(separator: ", ")) not healthy in target group \(tg) within \(Int(settings.timeout))s (\(unhealthy.map { health[$0] ?? "missing" }.joined(separator: ", ")))")
                 }
-                try await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
+                try await clock.sleep(for: pollInterval)
             }
         }
     }
 
     /// Puts every touched instance back on `previous` and back into the target groups.
-    func rollBack(touched: [String], outOfService: Set<String>, release: Release, previous: Release?, opts: Options, context: DeployContext) async {
+    func rollBack(touched: [String], outOfService: Set<String>, release: Release, previous: Release?, watcher: StoreWatcher, context: DeployContext) async {
         let out = context.output
-        let env = release.env
         let rollbackID = context.id + "-rollback"
         if let previous, !touched.isEmpty {
             out.step("Rolling back \(touched.count) instance\(touched.count == 1 ? "" : "s") to \(previous.name)")
             for id in touched {
-                try? await store.setDesired(release.app, env, instance: id, DesiredRelease(release: previous.version, deploy: rollbackID))
+                try? await store.setDesired(release.app, release.env, instance: id, DesiredRelease(release: previous.version, deploy: rollbackID))
             }
+            await fleet.desiredWritten(touched)
             // Wait (bounded) for the agents to confirm; one that cannot is reported, not waited on forever.
-            let deadline = Date().addingTimeInterval(min(opts.timeout, 120))
+            let waited = Stopwatch(clock)
             var pending = Set(touched)
-            while !pending.isEmpty && Date() < deadline {
+            while !pending.isEmpty && !waited.exceeded(min(settings.timeout + installAllowance, 120)) {
                 for id in pending.sorted() {
-                    if let s = try? await store.status(release.app, env, instance: id), s.deploy == rollbackID,
+                    let key = StoreLayout.status(release.app, release.env, id)
+                    if let s = try? await watcher.read(key, as: InstanceStatus.self, what: "status of \(id)"), s.deploy == rollbackID,
                        s.state == .running, s.release == previous.version {
                         pending.remove(id)
                         await context.event(id, release: previous.version, "back on \(previous.name)")
                     }
                 }
-                try? await Task.sleep(nanoseconds: UInt64(pollInterval * 1e9))
+                if !pending.isEmpty { try? await clock.sleep(for: pollInterval) }
             }
             for id in pending.sorted() { await context.event(id, release: previous.version, "did not confirm \(previous.name)") }
         } else if !touched.isEmpty {
-            for id in touched { try? await store.delete(StoreLayout.desired(release.app, env, id)) }
+            for id in touched { try? await store.delete(StoreLayout.desired(release.app, release.env, id)) }
         }
         let back = Set(touched).union(outOfService).sorted()
-        if !back.isEmpty {
-            for tg in opts.targetGroups { try? await fleet.register(back, in: tg) }
+        if !back.isEmpty, !fleet.targetGroups.isEmpty {
+            for tg in fleet.targetGroups { try? await fleet.register(back, in: tg) }
             for id in back where outOfService.contains(id) { await context.event(id, release: previous?.version ?? release.version, "registered again") }
         }
         await context.update { rec in
@@ -190,33 +179,5 @@ public struct RollingDeploy: DeployTarget {
                 rec.batches[i].finishedAt = rec.batches[i].finishedAt ?? Date()
             }
         }
-    }
-}
-
-/// Reads agents' statuses with conditional GETs, so polling an unchanged status costs a 304.
-final class StatusReader {
-    let store: any ReleaseStore
-    let app: String, env: String
-    private var cache: [String: (etag: String, status: InstanceStatus)] = [:]
-
-    init(store: any ReleaseStore, app: String, env: String) { self.store = store; self.app = app; self.env = env }
-
-    func read(_ instance: String) async throws -> InstanceStatus? {
-        let key = StoreLayout.status(app, env, instance)
-        guard let cached = cache[instance] else {
-            guard let obj = try await store.get(key) else { return nil }
-            return try remember(instance, obj)
-        }
-        switch try await store.get(key, ifNoneMatch: cached.etag) {
-        case .unchanged: return cached.status
-        case .absent: cache[instance] = nil; return nil
-        case .changed(let obj): return try remember(instance, obj)
-        }
-    }
-
-    private func remember(_ instance: String, _ obj: StoredObject) throws -> InstanceStatus {
-        let status = try JSONCoding.decode(InstanceStatus.self, from: obj.data, what: "status of \(instance)")
-        cache[instance] = (obj.etag, status)
-        return status
     }
 }

@@ -68,8 +68,8 @@ public struct ReceiveHook {
                 }
                 try AppName.validate(env, kind: "environment")
                 let release = try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(
-                    app: app, env: env, commit: update.new, ref: update.ref, repository: repository, createdBy: pusher))
-                try recordPendingTag(repository: repository, commit: update.new, tag: "refs/tags/riker/\(env)/\(release.name)")
+                    app: app, env: env, commit: update.new, ref: update.ref, repository: repository, createdBy: pusher, settings: settings))
+                try recordPendingTag(app: app, commit: update.new, tag: "refs/tags/riker/\(env)/\(release.name)")
             }
             return 0
         } catch {
@@ -80,7 +80,8 @@ public struct ReceiveHook {
 
     /// Creates the tags pre-receive recorded for the commits that were pushed.
     public func postReceive(_ updates: [RefUpdate], repository: URL) -> Int32 {
-        let dir = repository.appendingPathComponent("riker-pending-tags")
+        guard let app = try? Self.app(ofRepository: repository) else { return 0 }
+        let dir = paths.pendingTags(app)
         guard let repo = try? GitRepository.open(repository, environment: [:]) else { return 0 }
         for update in updates where !update.isDeletion {
             let file = dir.appendingPathComponent(update.new)
@@ -95,8 +96,8 @@ public struct ReceiveHook {
         return 0
     }
 
-    func recordPendingTag(repository: URL, commit: String, tag: String) throws {
-        let file = repository.appendingPathComponent("riker-pending-tags").appendingPathComponent(commit)
+    func recordPendingTag(app: String, commit: String, tag: String) throws {
+        let file = paths.pendingTags(app).appendingPathComponent(commit)
         let old = (try AtomicFile.read(file)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         try AtomicFile.write(Data((old + tag + "\n").utf8), to: file)
     }

@@ -27,7 +27,8 @@ public struct AppSettings: Codable, Sendable, Equatable {
         envSettings[env]?[key] ?? settings[key]
     }
 
-    /// The environment a branch deploys to: `branch.NAME` setting, else main/master → production.
+    /// The environment a branch deploys to: `branch.NAME` setting (`none`: nowhere), else
+    /// main/master → production.
     public func environment(forBranch branch: String) -> String? {
         if let mapped = settings["branch.\(branch)"] { return mapped.isEmpty || mapped == "none" ? nil : mapped }
         return (branch == "main" || branch == "master") ? "production" : nil
@@ -39,39 +40,5 @@ public struct AppSettings: Codable, Sendable, Equatable {
         envs.insert("production")
         for (k, v) in settings where k.hasPrefix("branch.") && !v.isEmpty && v != "none" { envs.insert(v) }
         return envs.sorted()
-    }
-
-    /// Checks a value before `apps:set` stores it, so a bad setting fails now rather than at the
-    /// next deploy. Returns nil when fine, else the one-line reason.
-    public static func problem(key: String, value: String) -> String? {
-        if value.isEmpty { return nil }
-        func number(max: Double? = nil) -> String? {
-            guard let v = Double(value), v >= 0, max.map({ v <= $0 }) ?? true else {
-                return "\(key) must be a number" + (max.map { " from 0 to \(Int($0))" } ?? " of 0 or more")
-            }
-            return nil
-        }
-        switch key {
-        case "target": return ["local", "asg"].contains(value) ? nil : "target must be local or asg"
-        case "deploy.batch":
-            let n = value.hasSuffix("%") ? Double(value.dropLast()) : Double(value)
-            guard let n, n > 0, !value.hasSuffix("%") || n <= 100, value.hasSuffix("%") || n == n.rounded() else {
-                return "deploy.batch must be a count like 2 or a percent like 25%"
-            }
-            return nil
-        case "deploy.min_healthy": return number(max: 100)
-        case "deploy.drain_seconds", "deploy.timeout_seconds", "build.timeout_seconds": return number()
-        case "local.port": return Int(value).map { (1...65535).contains($0) } == true ? nil : "local.port must be a TCP port"
-        case "deploy.health_path": return value.hasPrefix("/") && !value.contains(" ") ? nil : "deploy.health_path must start with / and have no spaces"
-        default: return nil
-        }
-    }
-
-    /// Keys `apps:set` accepts; anything else is refused so a typo does not silently do nothing.
-    public static func isKnownKey(_ key: String) -> Bool {
-        let exact: Set = ["target", "asg.name", "asg.target_groups", "deploy.batch", "deploy.min_healthy",
-                          "deploy.drain_seconds", "deploy.health_path", "deploy.timeout_seconds",
-                          "webhook.repo", "webhook.secret", "build.timeout_seconds", "local.port"]
-        return exact.contains(key) || key.hasPrefix("branch.")
     }
 }

@@ -17,31 +17,36 @@ public struct DeployLock: Codable, Sendable, Equatable {
 
 extension ReleaseStore {
     /// Takes the lock for `lease` seconds, waiting up to `wait` seconds for a live holder to let go.
-    /// Returns the lock's entity tag (needed to renew or release it).
-    public func acquireLock(_ app: String, _ env: String, holder: String, deploy: String, lease: Double, wait: Double = 0) async throws -> String {
+    /// Returns the lock's entity tag (needed to renew or release it). Leases are wall-clock
+    /// dates on `clock` (every server sharing the store compares them).
+    public func acquireLock(_ app: String, _ env: String, holder: String, deploy: String, lease: Double, wait: Double = 0,
+                            clock: any Clock<Duration> = ContinuousClock()) async throws -> String {
         let key = StoreLayout.lock(app, env)
-        let deadline = Date().addingTimeInterval(wait)
+        let waited = Stopwatch(clock)
         while true {
-            let mine = try JSONCoding.encode(DeployLock(holder: holder, deploy: deploy, expiresAt: Date().addingTimeInterval(lease)))
+            let now = wallDate(clock)
+            let mine = try JSONCoding.encode(DeployLock(holder: holder, deploy: deploy, expiresAt: now.addingTimeInterval(lease)))
             do { return try await put(key, mine, condition: .ifAbsent) } catch let e as RikerError where e.code == .preconditionFailed {}
             if let obj = try await get(key) {
                 let held = try? JSONCoding.decode(DeployLock.self, from: obj.data, what: "deploy lock")
-                if held == nil || held!.expiresAt < Date() {
+                if held == nil || held!.expiresAt < now {
                     // Expired (or unreadable): take it over, unless someone else just did.
                     if let etag = try? await put(key, mine, condition: .ifMatch(obj.etag)) { return etag }
                     continue
                 }
-                if Date() >= deadline {
+                if waited.exceeded(wait) {
                     throw RikerError(.locked, "\(app) (\(env)) is being deployed by \(held!.holder) (deploy \(held!.deploy)); try again when it finishes")
                 }
             }
-            try await Task.sleep(nanoseconds: 200_000_000)
+            try await clock.sleep(for: .milliseconds(200))
         }
     }
 
     /// Extends a held lock; returns the new entity tag. Throws `.preconditionFailed` if it was lost.
-    public func renewLock(_ app: String, _ env: String, holder: String, deploy: String, lease: Double, etag: String) async throws -> String {
-        try await put(StoreLayout.lock(app, env), try JSONCoding.encode(DeployLock(holder: holder, deploy: deploy, expiresAt: Date().addingTimeInterval(lease))), condition: .ifMatch(etag))
+    public func renewLock(_ app: String, _ env: String, holder: String, deploy: String, lease: Double, etag: String,
+                          clock: any Clock<Duration> = ContinuousClock()) async throws -> String {
+        let lock = DeployLock(holder: holder, deploy: deploy, expiresAt: wallDate(clock).addingTimeInterval(lease))
+        return try await put(StoreLayout.lock(app, env), try JSONCoding.encode(lock), condition: .ifMatch(etag))
     }
 
     /// Lets go of the lock if it is still ours.

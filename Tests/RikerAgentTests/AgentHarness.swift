@@ -70,7 +70,6 @@ final class AgentHarness {
 
     var options: AgentOptions {
         var o = AgentOptions(storeURL: store.url, app: app, env: env, instanceID: instance, dir: agentDir, port: port, pollInterval: 0.1)
-        o.handleSignals = false
         o.grace = 3
         return o
     }

@@ -19,7 +19,9 @@ final class MemoryFleet: Fleet, @unchecked Sendable {
         fewestRegistered = ids.count
     }
 
-    func instances(group: String) async throws -> [FleetInstance] { lock.withLock { members } }
+    var name: String { "group web-asg" }
+    var targetGroups: [String] { ["tg-1"] }
+    func instances() async throws -> [FleetInstance] { lock.withLock { members } }
     func deregister(_ ids: [String], from targetGroup: String) async throws {
         lock.withLock {
             calls.append("deregister \(ids.joined(separator: ","))")
@@ -34,6 +36,7 @@ final class MemoryFleet: Fleet, @unchecked Sendable {
         lock.withLock { Dictionary(uniqueKeysWithValues: ids.map { ($0, registered.contains($0) ? "healthy" : "unused") }) }
     }
     func drainSeconds(targetGroup: String) async throws -> Double? { 0 }
+    func address(_ statuses: [InstanceStatus]) -> String { "\(statuses.count) instances" }
     func remove(_ id: String) { lock.withLock { members.removeAll { $0.id == id } } }
 }
 
@@ -84,6 +87,20 @@ final class SimulatedAgents: @unchecked Sendable {
         return (store, v1, v2)
     }
 
+    /// Runs `rollout` of a `RollingDeploy` on a manual clock, moving the clock on in 200 ms steps
+    /// until the rollout ends, so timeouts pass in clock time, not real time.
+    func roll(_ store: LocalReleaseStore, _ fleet: MemoryFleet, _ release: Release, previous: Release, context: DeployContext) async throws -> String {
+        let clock = ManualClock()
+        let settings = try DeploySettings(try await store.app("web")!.settings, env: "production")
+        let done = DoneFlag()
+        let task = Task {
+            defer { done.set() }
+            return try await RollingDeploy(store: store, fleet: fleet, settings: settings, clock: clock).rollout(release, previous: previous, context: context)
+        }
+        await clock.advance(by: .milliseconds(200), until: { done.isSet })
+        return try await task.value
+    }
+
     func context(_ store: any ReleaseStore, release: Int) -> DeployContext {
         DeployContext(id: "d-\(UUID().uuidString.prefix(6))", output: .null, store: store,
                       record: DeployRecord(id: "d", app: "web", env: "production", release: release, previous: 1, target: "asg"))
@@ -97,7 +114,7 @@ final class SimulatedAgents: @unchecked Sendable {
         let agents = SimulatedAgents(store: store, app: "web", env: "production", ids: ids, running: 1)
         defer { agents.stop() }
         let ctx = context(store, release: 2)
-        _ = try await RollingDeploy(store: store, fleet: fleet, settings: try await store.app("web")!.settings).rollout(v2, previous: v1, context: ctx)
+        _ = try await roll(store, fleet, v2, previous: v1, context: ctx)
         for id in ids { #expect(try await store.status("web", "production", instance: id)?.release == 2) }
         #expect(fleet.fewestRegistered == 4)
         #expect(fleet.registered == Set(ids))
@@ -114,7 +131,7 @@ final class SimulatedAgents: @unchecked Sendable {
         let agents = SimulatedAgents(store: store, app: "web", env: "production", ids: ids, running: 1, failing: [2])
         defer { agents.stop() }
         await #expect(throws: RikerError.self) {
-            try await RollingDeploy(store: store, fleet: fleet, settings: try await store.app("web")!.settings).rollout(v2, previous: v1, context: context(store, release: 2))
+            try await roll(store, fleet, v2, previous: v1, context: context(store, release: 2))
         }
         #expect(try await store.desired("web", "production", instance: "i-1")?.release == 1)
         #expect(try await store.desired("web", "production", instance: "i-2") == nil)
@@ -124,14 +141,15 @@ final class SimulatedAgents: @unchecked Sendable {
 
     @Test func aSilentAgentTimesOutAndIsRolledBack() async throws {
         let dir = try TempDir(); defer { dir.remove() }
-        let (store, v1, v2) = try await setUp(dir, settings: ["deploy.batch": "1", "deploy.timeout_seconds": "1"])
+        // The agent's health check has 60 s and the deploy 30 s more: all of it clock time here.
+        let (store, v1, v2) = try await setUp(dir, settings: ["deploy.batch": "1", "deploy.timeout_seconds": "60"])
         let ids = ["i-1", "i-2", "i-3"]
         let fleet = MemoryFleet(ids)
         let agents = SimulatedAgents(store: store, app: "web", env: "production", ids: ids, running: 1, silent: ["i-2"])
         defer { agents.stop() }
         await #expect {
-            try await RollingDeploy(store: store, fleet: fleet, settings: try await store.app("web")!.settings).rollout(v2, previous: v1, context: context(store, release: 2))
-        } throws: { ($0 as? RikerError)?.message.contains("i-2 did not report v2 healthy") == true }
+            try await roll(store, fleet, v2, previous: v1, context: context(store, release: 2))
+        } throws: { ($0 as? RikerError)?.message.contains("i-2 did not report v2 healthy within 90s") == true }
         #expect(try await store.desired("web", "production", instance: "i-1")?.release == 1)
         #expect(fleet.registered == Set(ids))
     }
@@ -141,9 +159,17 @@ final class SimulatedAgents: @unchecked Sendable {
         let (store, v1, v2) = try await setUp(dir, settings: ["deploy.batch": "3", "deploy.min_healthy": "50"])
         let fleet = MemoryFleet(["i-1", "i-2", "i-3"])
         await #expect(throws: RikerError.self) {
-            try await RollingDeploy(store: store, fleet: fleet, settings: try await store.app("web")!.settings).rollout(v2, previous: v1, context: context(store, release: 2))
+            try await roll(store, fleet, v2, previous: v1, context: context(store, release: 2))
         }
         #expect(fleet.calls.isEmpty)
         #expect(try await store.instanceIDs("web", "production").isEmpty)
     }
+}
+
+/// Set once when a task is done; read from anywhere.
+final class DoneFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

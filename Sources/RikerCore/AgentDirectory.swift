@@ -1,0 +1,24 @@
+import Foundation
+
+/// The layout of a riker-agent's directory: lock, process records, release dirs, slug cache,
+/// logs. The agent works in it; `riker serve` probes the lock of the local agents it runs.
+public struct AgentDirectory: Sendable {
+    public let dir: URL
+
+    public init(_ dir: URL) { self.dir = dir.standardizedFileURL }
+
+    /// Held with flock for the agent's whole life; the server probes it to see if an agent is alive.
+    public var lock: URL { dir.appendingPathComponent("agent.lock") }
+    /// Process groups this agent started, so a successor can clean up after a crash.
+    public var processes: URL { dir.appendingPathComponent("processes.json") }
+    /// Releases that failed here, by deploy (see `FailedReleases`).
+    public var failures: URL { dir.appendingPathComponent("failures.json") }
+    public var releases: URL { dir.appendingPathComponent("releases") }
+    public var cache: URL { dir.appendingPathComponent("cache") }
+    public var logs: URL { dir.appendingPathComponent("logs") }
+    /// The agent's own output when `riker serve` runs it.
+    public var agentLog: URL { dir.appendingPathComponent("agent.log") }
+
+    public func release(_ version: Int) -> URL { releases.appendingPathComponent("v\(version)") }
+    public func log(_ version: Int, _ type: String) -> URL { logs.appendingPathComponent("v\(version)-\(type).log") }
+}

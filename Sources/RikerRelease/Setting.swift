@@ -1,0 +1,72 @@
+import Foundation
+import RikerCore
+
+/// One app setting of `apps:set`: its key, default, check and help. `Setting.all` is the one
+/// table of them: `apps:set` refuses keys and values it does not accept, `apps:info` shows
+/// effective values from it, and the typed `DeploySettings`/`BuildSettings` read through it.
+public struct Setting: Sendable {
+    /// `deploy.timeout_seconds`, or a prefix ending in `.` (`branch.`) for a family of keys.
+    public let key: String
+    /// The value used when none is set, as `apps:info` shows it (nil: unset means off/none).
+    public let defaultValue: String?
+    public let help: String
+    /// Never printed: `apps:info` shows it masked, output and logs never show it.
+    public let secret: Bool
+    /// A problem with a value (nil when fine), as one line.
+    let check: @Sendable (String) -> String?
+
+    init(_ key: String, default defaultValue: String? = nil, secret: Bool = false, _ help: String,
+         check: @escaping @Sendable (String) -> String? = { _ in nil }) {
+        self.key = key; self.defaultValue = defaultValue; self.help = help; self.secret = secret; self.check = check
+    }
+
+    public var isFamily: Bool { key.hasSuffix(".") }
+
+    /// Whether this setting (or family) covers `key`.
+    public func matches(_ key: String) -> Bool { isFamily ? key.hasPrefix(self.key) && key.count > self.key.count : key == self.key }
+
+    public static let all: [Setting] = [
+        Setting("target", default: "local", "where the app runs: local (this machine) or asg (an Auto Scaling Group)",
+                check: { ["local", "asg"].contains($0) ? nil : "target must be local or asg" }),
+        Setting("branch.", "branch.NAME=ENV deploys pushes of NAME to ENV (none: deploy nothing); main and master deploy production",
+                check: { $0 == "none" || AppName.isValid($0) ? nil : "a branch maps to an environment name (a-z, 0-9, '-') or none" }),
+        Setting("asg.name", "the Auto Scaling Group of target=asg"),
+        Setting("asg.target_groups", "comma-separated ELBv2 target group ARNs instances are drained from and registered in"),
+        Setting("deploy.batch", default: "1", "instances per batch: a count like 2 or a percent like 25%",
+                check: { BatchSize(parsing: $0) == nil ? "deploy.batch must be a count like 2 or a percent like 25%" : nil }),
+        Setting("deploy.min_healthy", default: "50", "percent of the group that must stay in service during a deploy",
+                check: number("deploy.min_healthy", max: 100)),
+        Setting("deploy.drain_seconds", "seconds to wait after deregistering (default: the target group's deregistration delay)",
+                check: number("deploy.drain_seconds")),
+        Setting("deploy.health_path", default: "/", "the path of web's HTTP health check",
+                check: { $0.hasPrefix("/") && !$0.contains(" ") ? nil : "deploy.health_path must start with / and have no spaces" }),
+        Setting("deploy.timeout_seconds", default: "60", "seconds a new release has to answer its health check",
+                check: number("deploy.timeout_seconds")),
+        Setting("build.timeout_seconds", default: "900", "seconds a build may take", check: number("build.timeout_seconds")),
+        Setting("local.port", "the port target=local serves on (chosen from 5100 up on the first deploy)",
+                check: { Int($0).map { (1...65535).contains($0) } == true ? nil : "local.port must be a TCP port" }),
+        Setting("webhook.repo", "the repository a GitHub push webhook fetches (https://, ssh:// or git@host:path)"),
+        Setting("webhook.secret", secret: true, "the secret GitHub signs webhook deliveries with"),
+    ]
+
+    /// The setting that covers `key`, if any.
+    public static func named(_ key: String) -> Setting? { all.first { $0.matches(key) } }
+
+    /// Checks `KEY=VALUE` for `apps:set`: nil when fine, else the one-line reason. An empty value
+    /// (which removes the setting) is always fine for a known key.
+    public static func problem(key: String, value: String) -> String? {
+        guard let setting = named(key) else {
+            return "unknown setting '\(key.prefix(40))': known settings are \(all.map { $0.isFamily ? $0.key + "NAME" : $0.key }.joined(separator: ", "))"
+        }
+        return value.isEmpty ? nil : setting.check(value)
+    }
+
+    private static func number(_ key: String, max: Double? = nil) -> @Sendable (String) -> String? {
+        { value in
+            guard let v = Double(value), v >= 0, max.map({ v <= $0 }) ?? true else {
+                return "\(key) must be a number" + (max.map { " from 0 to \(Int($0))" } ?? " of 0 or more")
+            }
+            return nil
+        }
+    }
+}
