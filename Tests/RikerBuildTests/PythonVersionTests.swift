@@ -52,6 +52,47 @@ import Testing
         #expect(!f.exists(".heroku/python/lib/six.py"))
     }
 
+    /// Only Debian's python3 is installed here, so a stand-in `python3.99` (which says it is 3.99.1
+    /// and runs python3) is put first on the compile's PATH.
+    @Test func matchingPython3XIsUsedWhenPython3IsAnotherVersion() throws {
+        try #require(!python.isEmpty, "the build PATH has no python3")
+        let f = try BuildFixture(); defer { f.remove() }
+        let bin = f.temp.path("fakebin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let fake = bin.appendingPathComponent("python3.99")
+        try Data("""
+            #!/bin/sh
+            case "$*" in *sys.version_info*) echo 3.99.1; exit 0 ;; esac
+            exec python3 "$@"
+
+            """.utf8).write(to: fake)
+        chmod(fake.path, 0o755)
+        try f.writeApp(["requirements.txt": "", ".python-version": "3.99\n"])
+        let env = f.temp.path("env"), home = f.temp.path("home")
+        for dir in [env, home, f.cache] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let compile = BuildFixture.builtinBuildpacks.appendingPathComponent("python/bin/compile")
+        let sandbox = BuildSandbox(home: home, sourceVersion: nil, timeout: 300, user: nil)
+        var lines: [String] = []
+        let status = try sandbox.run([compile.path, f.app.path, f.cache.path, env.path], in: f.app,
+                                     extraEnv: ["PATH": "\(bin.path):\(BuildSandbox.path)"]) { lines.append($0) }
+        #expect(status.succeeded, "\(lines)")
+        #expect(lines.first == "-----> Using Python 3.99.1 (\(fake.path)), as .python-version asks")
+        // The app's python is that interpreter, and the cache stamp names it.
+        #expect(f.read(".heroku/python/bin/python") == "#!/bin/sh\nexec \(fake.path) \"$@\"\n")
+        #expect(try String(contentsOf: f.cache.appendingPathComponent("python/stamp"), encoding: .utf8).contains(" python-3.99.1 \(fake.path) "))
+
+        // Asking for another version lists every Python on the PATH.
+        try f.writeApp([".python-version": "3.98\n"])
+        lines = []
+        _ = try sandbox.run([compile.path, f.app.path, f.cache.path, env.path], in: f.app,
+                            extraEnv: ["PATH": "\(bin.path):\(BuildSandbox.path)"]) { lines.append($0) }
+        #expect(lines.count == 1, "\(lines)")
+        let line = try #require(lines.first)
+        #expect(line.hasPrefix(" !     .python-version asks for Python 3.98, but this machine has "), "\(line)")
+        #expect(line.contains("Python \(python) (python\(minor))") && line.contains("Python 3.99.1 (python3.99)"), "\(line)")
+        #expect(line.hasSuffix(": install python3.98 or change .python-version"), "\(line)")
+    }
+
     @Test func malformedVersionFilesFailWithOneLine() throws {
         let f = try BuildFixture(); defer { f.remove() }
         try f.writeApp(["requirements.txt": "", "runtime.txt": "python-latest\n"])
