@@ -70,7 +70,10 @@ import Testing
         try f.writeApp(["requirements.txt": "", ".python-version": "3.99\n"])
         let env = f.temp.path("env"), home = f.temp.path("home")
         for dir in [env, home, f.cache] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
-        let compile = BuildFixture.builtinBuildpacks.appendingPathComponent("python/bin/compile")
+        // A copy, as the build makes: compile writes the buildpack's `export` file.
+        let pack = f.temp.path("python-buildpack")
+        try copyTree(BuildFixture.builtinBuildpacks.appendingPathComponent("python"), to: pack)
+        let compile = pack.appendingPathComponent("bin/compile")
         let sandbox = BuildSandbox(home: home, sourceVersion: nil, timeout: 300, user: nil)
         var lines: [String] = []
         let status = try sandbox.run([compile.path, f.app.path, f.cache.path, env.path], in: f.app,
