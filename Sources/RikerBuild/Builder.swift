@@ -36,7 +36,11 @@ public struct BuildResult: Sendable, Equatable {
     public var builder: String
     /// Procfile merged over the buildpacks' `default_process_types`.
     public var processTypes: [String: String]
-    public init(builder: String, processTypes: [String: String]) { self.builder = builder; self.processTypes = processTypes }
+    /// The app's `app.json` (scripts, formation, health checks), nil when it has none.
+    public var manifest: AppManifest?
+    public init(builder: String, processTypes: [String: String], manifest: AppManifest? = nil) {
+        self.builder = builder; self.processTypes = processTypes; self.manifest = manifest
+    }
 }
 
 /// Detects the builder for a checked-out app and compiles it (Heroku classic buildpack API).
@@ -51,14 +55,16 @@ public enum Builder {
     static let builtinOrder = ["python", "static"]
     static let builtinLast = "procfile"
     /// What each built-in looks for, for the "nothing detected" message.
-    static let builtinHints = ["python": "requirements.txt, setup.py or pyproject.toml", "static": "index.html or public/index.html",
+    static let builtinHints = ["python": "requirements.txt, Pipfile, setup.py or pyproject.toml", "static": "index.html or public/index.html",
                                "procfile": "Procfile"]
 
     /// Builds `request.buildDir` in place. Throws `RikerError(.buildFailed, …)` with a one-line
-    /// reason when no builder is detected, a buildpack fails, or the time limit passes.
+    /// reason when app.json is invalid, no builder is detected, a buildpack fails, or the time
+    /// limit passes. app.json is read before anything runs, as pushed (not as compile leaves it).
     public static func build(_ request: BuildRequest) throws -> BuildResult {
         let fm = FileManager.default
         let output = request.output
+        let manifest = try AppManifestFile.load(from: request.buildDir)
         let work = request.tmpDir.appendingPathComponent("riker-build-\(UUID().uuidString.prefix(8))")
         // The work dir stays Riker's (0711), so the build user cannot swap the directories in it;
         // only the directories inside are handed over.
@@ -127,7 +133,7 @@ public enum Builder {
             defaults.merge(types) { _, later in later }
         }
         let processTypes = try ProcessTypes.discover(buildDir: request.buildDir, defaults: defaults, output: output)
-        return BuildResult(builder: chosen.map(\.source.label).joined(separator: "+"), processTypes: processTypes)
+        return BuildResult(builder: chosen.map(\.source.label).joined(separator: "+"), processTypes: processTypes, manifest: manifest)
     }
 
     /// The buildpacks to run, and whether they were chosen by the app (all must detect) or are

@@ -60,6 +60,28 @@ struct BuildFixture {
 
     func read(_ rel: String) -> String? { try? String(contentsOf: app.appendingPathComponent(rel), encoding: .utf8) }
 
+    func exists(_ rel: String) -> Bool { FileManager.default.fileExists(atPath: app.appendingPathComponent(rel).path) }
+
+    /// Runs `command` in the built app as the runtime does: HOME is the app dir and
+    /// `.profile.d/*.sh` is sourced first. Returns the trimmed combined output.
+    func runApp(_ command: String) throws -> (output: String, status: ExitStatus) {
+        let script = "for f in .profile.d/*.sh; do . \"$f\"; done; \(command)"
+        let spec = ProcessSpec("/bin/bash", ["-c", script], environment: ["PATH": BuildSandbox.path, "HOME": app.path],
+                               workingDirectory: app)
+        let (out, status) = try ProcessRunner.capture(spec, timeout: 60)
+        return (out.trimmingCharacters(in: .whitespacesAndNewlines), status)
+    }
+
+    /// The version (`X.Y.Z`) of the `python3` builds find on their PATH, or "" when there is none.
+    static let buildPython: String = {
+        let spec = ProcessSpec("/bin/sh", ["-c", "python3 -c 'import sys; print(\"%d.%d.%d\" % sys.version_info[:3])'"],
+                               environment: ["PATH": BuildSandbox.path])
+        return ((try? ProcessRunner.capture(spec, timeout: 30))?.0 ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
+
+    /// `X.Y` of `buildPython`.
+    static var buildPythonMinor: String { buildPython.split(separator: ".").prefix(2).joined(separator: ".") }
+
     private func write(_ files: [String: String], in dir: URL) throws {
         for (rel, content) in files {
             let url = dir.appendingPathComponent(rel)
