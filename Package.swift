@@ -42,6 +42,12 @@ let package = Package(
         // AWS plumbing on libcurl: credentials chain, SigV4, S3 and the query APIs (Auto Scaling, EC2, ELBv2).
         .target(name: "RikerAWS", dependencies: ["RikerHTTP", "RikerCore", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
 
+        // GitHub beside git: commit statuses, deploy keys, repository URLs (what the webhook needs).
+        .target(name: "RikerGitHub", dependencies: [
+            "RikerCore", "RikerHTTP",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
+
         // Paths, names, errors, Heroku-style output, processes, files: what every layer shares.
         .target(name: "RikerCore", dependencies: ["CRikerSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
         // The release store (local directory or S3) and the records kept in it.
@@ -81,6 +87,7 @@ let package = Package(
         .testTarget(name: "RikerGitTests", dependencies: ["RikerGit", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerArchiveTests", dependencies: ["RikerArchive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerHTTPTests", dependencies: ["RikerHTTP", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerGitHubTests", dependencies: ["RikerGitHub", "RikerGit", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerAWSTests", dependencies: ["RikerAWS", "RikerCore", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerAWS", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
