@@ -27,7 +27,7 @@ public struct LocalPorts {
 
     /// Chooses a free port for the app env and records it, unless `local.port` is set by then.
     public func assign(app: String, env: String) async throws -> Int {
-        let lock = try FileLock(paths.portsLock)
+        let lock = try await Blocking.run { [paths] in try FileLock(paths.portsLock) }
         defer { lock.unlock() }
         if let p = try await store.app(app)?.settings.value("local.port", env: env).flatMap(Int.init) { return p }
         var used = Set<Int>()

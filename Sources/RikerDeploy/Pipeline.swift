@@ -50,23 +50,28 @@ public struct Pipeline {
 
         let short = String(request.commit.prefix(7))
         output.step("Building \(app) (\(env)) from \(short)")
-        let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
-        try repo.checkout(commit: request.commit, to: buildDir)
+        // Checkout, build and pack block their thread for seconds to minutes: each runs on a
+        // thread of its own, never on the cooperative pool.
+        let summary = try await Blocking.run { [request] in
+            let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
+            try repo.checkout(commit: request.commit, to: buildDir)
+            return (try? repo.summary(of: request.commit)) ?? ""
+        }
 
         let config = try await store.config(app, env).vars
-        let result = try Builder.build(BuildRequest(
+        let buildRequest = BuildRequest(
             app: app, env: env, buildDir: buildDir, cacheDir: paths.buildCache(app), config: config,
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
-            tmpDir: work, timeout: build.timeout, output: output, sourceVersion: request.commit))
+            tmpDir: work, timeout: build.timeout, output: output, sourceVersion: request.commit)
+        let result = try await Blocking.run { try Builder.build(buildRequest) }
 
         output.step("Compressing...")
-        let slug = try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd)
+        let slug = try await Blocking.run { try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd) }
         output.detail("Done: \(Self.humanSize(slug.size))")
         let stored = try await store.storeSlug(app: app, file: slug.file, sha256: slug.sha256, ext: slug.compression.fileExtension,
                                                tags: ["app": app, "env": env, "commit": request.commit])
         if !stored.uploaded { output.detail("Identical slug already stored") }
 
-        let summary = (try? repo.summary(of: request.commit)) ?? ""
         let release = try await store.createRelease(Release(
             version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: result.builder,
             processTypes: result.processTypes, artifact: stored.key, sha256: slug.sha256, size: slug.size,
