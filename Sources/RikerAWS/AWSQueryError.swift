@@ -59,7 +59,9 @@ struct AWSQueryError {
             }
             return RikerError(.permissionDenied, text)
         }
-        if status == 404 || c.hasSuffix("NotFound") || c.contains(".NotFound") { return RikerError(.notFound, text) }
+        if status == 404 || c.hasSuffix("NotFound") || c.contains(".NotFound") || c.contains("NonExistent") || c.hasSuffix("DoesNotExist") {
+            return RikerError(.notFound, text)
+        }
         if Self.inputCodes.contains(c) || c.hasPrefix("Invalid") { return RikerError(.invalidInput, text) }
         return RikerError(.aws, text)
     }

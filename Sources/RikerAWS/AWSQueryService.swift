@@ -23,6 +23,8 @@ public struct AWSQueryService: Sendable, Equatable {
     public static let ec2 = AWSQueryService(displayName: "EC2", signingName: "ec2", version: "2016-11-15", environmentKey: "EC2")
     public static let elbv2 = AWSQueryService(displayName: "ELBv2", signingName: "elasticloadbalancing",
                                               version: "2015-12-01", environmentKey: "ELASTIC_LOAD_BALANCING_V2")
+    /// Amazon SQS, spoken with the query protocol (SQS accepts it beside its JSON protocol).
+    public static let sqs = AWSQueryService(displayName: "SQS", signingName: "sqs", version: "2012-11-05", environmentKey: "SQS")
 
     /// AWS's public endpoint in `region`: `https://autoscaling.us-east-1.amazonaws.com`
     /// (`.amazonaws.com.cn` in the China regions).

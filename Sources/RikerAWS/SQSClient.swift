@@ -1,11 +1,6 @@
 import Foundation
 import RikerCore
 
-extension AWSQueryService {
-    /// Amazon SQS, spoken with the query protocol (SQS accepts it beside its JSON protocol).
-    public static let sqs = AWSQueryService(displayName: "SQS", signingName: "sqs", version: "2012-11-05", environmentKey: "SQS")
-}
-
 /// What a delivery queue needs from SQS (a seam for in-memory stand-ins).
 public protocol SQSAPI: Sendable {
     func queueURL(name: String) async throws -> String
@@ -155,16 +150,14 @@ public struct SQSClient: SQSAPI {
         _ = try await perform("DeleteQueue", p, context: Self.context(queueURL))
     }
 
-    /// `client.perform`, with SQS's "no such queue" codes made `.notFound`.
+    /// `client.perform`, with a hint on SQS's "no such queue" answers (`.notFound`).
     private func perform(_ action: String, _ p: AWSQueryParameters, context: String) async throws -> AWSXMLElement {
         do {
             return try await client.perform(action, p, context: context)
-        } catch let e as RikerError where e.code == .aws && Self.missingQueueCodes.contains(where: e.message.contains) {
+        } catch let e as RikerError where e.code == .notFound {
             throw RikerError(.notFound, e.message + " (check the queue name, account and region)")
         }
     }
-
-    static let missingQueueCodes = ["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"]
 
     private func url(_ answer: AWSXMLElement, _ result: String, _ name: String) throws -> String {
         guard let url = answer.text(result, "QueueUrl"), !url.isEmpty else {
