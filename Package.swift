@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
         .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
