@@ -35,7 +35,7 @@ public struct BuiltImage: Sendable {
     /// The image config's digest (the image ID).
     public var config: ContentDigest
     public var imageConfig: OCIImageConfig
-    /// Manifest, config and layers: everything the store must hold for this image.
+    /// Layers, config and manifest (the order to upload them in): everything the store must hold for this image.
     public var blobs: [ContentDigest]
     /// Bytes of all those blobs.
     public var size: Int64
@@ -57,8 +57,8 @@ public enum DockerfileBuild {
     /// Working containers a killed build left behind are removed once older than this.
     static let staleBuildContainerAge: Double = 6 * 3600
 
-    /// Builds and exports. Throws `.buildFailed` with a one-line reason (the engine's own error
-    /// line for a failing step, or the time limit), `.process` when there is no engine.
+    /// Builds and exports. Throws `.buildFailed` with a one-line reason: the engine's own error
+    /// line for a failing step, the time limit, an image with nothing to run.
     public static func build(_ request: DockerfileBuildRequest) throws -> BuiltImage {
         let output = request.output, engine = request.engine
         let deadline = Date().addingTimeInterval(request.timeout)
@@ -75,8 +75,8 @@ public enum DockerfileBuild {
         // newest build (its layers are the engine's build cache) from being pruned.
         let tag = "\(repository(request.app)):build-\(UUID().uuidString.prefix(12).lowercased())"
         defer { _ = try? engine.run(engine.kind == .podman ? ["untag", tag, tag] : ["rmi", tag], timeout: 60) }
-        var args = ["build", "--file", dockerfile.path, "--tag", tag, "--tag", "\(repository(request.app)):latest", "--layers", "--force-rm"]
-        if engine.kind == .podman { args += ["--timestamp", "0"] }
+        var args = ["build", "--file", dockerfile.path, "--tag", tag, "--tag", "\(repository(request.app)):latest", "--force-rm"]
+        if engine.kind == .podman { args += ["--layers", "--timestamp", "0"] }
         if request.network == .none { args.append("--network=none") }
         var argValues: [String: String] = [:]
         for name in request.buildArgs {
@@ -116,15 +116,14 @@ public enum DockerfileBuild {
         } catch let e as RikerError where e.code == .timeout {
             throw timedOut(request)
         }
-        let size = export.layers.reduce(export.manifestSize) { $0 + $1.size } + blobSize(layout, export.config)
         let reused = export.layers.count - export.compressed
         output.detail("\(export.layers.count) layer\(export.layers.count == 1 ? "" : "s"): "
             + (export.compressed > 0 ? "\(export.compressed) new (\(humanSize(export.compressedBytes)) compressed), " : "")
-            + "\(reused) unchanged; image \(humanSize(size))")
+            + "\(reused) unchanged; image \(humanSize(export.size))")
 
         let processTypes = try discoverProcessTypes(request, image: export.imageConfig)
         return BuiltImage(layout: layout, manifest: export.manifest, config: export.config, imageConfig: export.imageConfig,
-                          blobs: export.blobs, size: size, processTypes: processTypes)
+                          blobs: export.blobs, size: export.size, processTypes: processTypes)
     }
 
     /// Copies the Dockerfile out of the app (refusing a link that leaves it), so the engine,
@@ -208,8 +207,4 @@ public enum DockerfileBuild {
         RikerError(.buildFailed, "build timed out after \(Int(request.timeout.rounded())) s")
     }
 
-    private static func blobSize(_ layout: URL, _ digest: ContentDigest) -> Int64 {
-        let file = layout.appendingPathComponent("blobs/sha256").appendingPathComponent(digest.hex)
-        return ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.int64Value ?? 0
-    }
 }

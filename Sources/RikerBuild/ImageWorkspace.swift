@@ -34,12 +34,16 @@ struct ImageWorkspace {
         var manifest: ContentDigest
         var manifestSize: Int64
         var config: ContentDigest
+        var configSize: Int64
         var imageConfig: OCIImageConfig
         var layers: [OCIDescriptor]
         /// Layers compressed by this export (the rest were reused), and their compressed bytes.
         var compressed: Int
         var compressedBytes: Int64
-        var blobs: [ContentDigest] { [manifest, config] + layers.map(\.digest) }
+        /// Bytes of all the image's blobs.
+        var size: Int64 { layers.reduce(manifestSize + configSize) { $0 + $1.size } }
+        /// Layers, config, manifest: the order to upload them in, so a stored manifest's blobs are all there.
+        var blobs: [ContentDigest] { layers.map(\.digest) + [config, manifest] }
     }
 
     /// Turns the image named `ref` in `engine/` into store-ready blobs in `blobs/`.
@@ -77,7 +81,7 @@ struct ImageWorkspace {
         let manifest = try store(manifestData)
         try remember(manifest)
         return Export(manifest: manifest, manifestSize: Int64(manifestData.count), config: engineManifest.config.digest,
-                      imageConfig: imageConfig, layers: layers, compressed: compressed, compressedBytes: compressedBytes)
+                      configSize: Int64(configData.count), imageConfig: imageConfig, layers: layers, compressed: compressed, compressedBytes: compressedBytes)
     }
 
     /// Writes an OCI image layout at `dir` holding `export`'s blobs (hard links to `blobs/`), so the

@@ -20,11 +20,13 @@ public struct BlobPushSummary: Sendable, Equatable {
 /// it is kept. So a blob in the store, or in a local cache, is always what its name says.
 extension ReleaseStore {
     /// Uploads the blobs `digests` of the OCI image layout `layout` (files `blobs/sha256/HEX`)
-    /// that the store lacks. Throws `.io` when a local file does not match its digest (nothing
-    /// of it is uploaded), or the store's error.
+    /// that the store lacks, in the order given (a manifest goes last, after what it names).
+    /// Throws `.io` when a local file does not match its digest (nothing of it is uploaded), or
+    /// the store's error.
     public func pushBlobs(app: String, _ digests: [ContentDigest], from layout: URL, tags: [String: String] = [:]) async throws -> BlobPushSummary {
         var summary = BlobPushSummary()
-        for digest in Set(digests).sorted() {
+        var seen = Set<ContentDigest>()
+        for digest in digests where seen.insert(digest).inserted {
             let key = StoreLayout.blob(app, digest)
             let file = Self.blobFile(digest, in: layout)
             if let info = try await head(key) {
