@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerAWS", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),

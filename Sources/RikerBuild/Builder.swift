@@ -43,10 +43,15 @@ public struct BuildResult: Sendable, Equatable {
     }
 }
 
+/// How an app is built: `Builder.build` (buildpacks, a slug) or `DockerfileBuild.build` (an image).
+public enum BuilderKind: String, Sendable, Equatable {
+    case buildpacks, dockerfile
+}
+
 /// Detects the builder for a checked-out app and compiles it (Heroku classic buildpack API).
 ///
 /// Detection order: the `BUILDPACK_URL` config var, else a `.buildpacks` file (one URL per
-/// line, all of them run in order), else a `Dockerfile` (not supported yet), else the first
+/// line, all of them run in order), else a `Dockerfile` (see `kind` and `DockerfileBuild`), else the first
 /// built-in buildpack whose `bin/detect` exits 0 (python, static, …, procfile last).
 /// Buildpack programs run as `riker-build` when Riker runs as root, with a clean environment.
 /// `.slugignore` is applied after compile, so its patterns also drop build by-products.
@@ -148,10 +153,22 @@ public enum Builder {
             guard !lines.isEmpty else { throw RikerError(.buildFailed, ".buildpacks is empty: list one buildpack URL per line") }
             return (try lines.map(BuildpackSource.init(parsing:)), true)
         }
-        if FileManager.default.fileExists(atPath: request.buildDir.appendingPathComponent("Dockerfile").path) {
-            throw RikerError(.buildFailed, "Dockerfile builds are not supported yet: remove the Dockerfile, or set BUILDPACK_URL or add a .buildpacks file to build with buildpacks")
+        if kind(buildDir: request.buildDir, config: request.config) == .dockerfile {
+            throw RikerError(.buildFailed, "this app builds from its Dockerfile (DockerfileBuild), not with buildpacks")
         }
         return (builtins(in: request.builtinBuildpacks), false)
+    }
+
+    /// How a checked-out app is built, in DESIGN §4's order: a `BUILDPACK_URL` config var or a
+    /// `.buildpacks` file asks for buildpacks; else a `Dockerfile` means a Dockerfile build;
+    /// else the built-in buildpacks.
+    public static func kind(buildDir: URL, config: [String: String]) -> BuilderKind {
+        let fm = FileManager.default
+        if let url = config["BUILDPACK_URL"]?.trimmingCharacters(in: .whitespacesAndNewlines), !url.isEmpty { return .buildpacks }
+        if fm.fileExists(atPath: buildDir.appendingPathComponent(".buildpacks").path) { return .buildpacks }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: buildDir.appendingPathComponent("Dockerfile").path, isDirectory: &isDir), !isDir.boolValue { return .dockerfile }
+        return .buildpacks
     }
 
     /// The built-in buildpacks present in `dir`, in detection order.

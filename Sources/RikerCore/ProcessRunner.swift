@@ -9,8 +9,10 @@ public enum ProcessRunner {
     }
 
     /// Runs `spec`, calling `onLine` for each output line (without the newline) as it arrives.
-    /// `spec.stdout`/`stderr` are replaced by one pipe. On timeout the group gets SIGTERM, then SIGKILL.
-    public static func run(_ spec: ProcessSpec, timeout: Double? = nil, onLine: (String) -> Void) throws -> Result {
+    /// `spec.stdout`/`stderr` are replaced by one pipe. On timeout `beforeKill` (if any) is called
+    /// with the still-running child, then its group gets SIGTERM, then SIGKILL.
+    public static func run(_ spec: ProcessSpec, timeout: Double? = nil, beforeKill: ((ChildProcess) -> Void)? = nil,
+                           onLine: (String) -> Void) throws -> Result {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw RikerError.posix("cannot create pipe for", path: spec.executable) }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -46,6 +48,7 @@ public enum ProcessRunner {
             }
             if let deadline, Date() > deadline, !timedOut {
                 timedOut = true
+                beforeKill?(child)
                 child.terminate(grace: 5)
                 break loop
             }

@@ -25,6 +25,10 @@ public struct RikerPaths: Sendable {
     public func buildCache(_ app: String) -> URL { root.appendingPathComponent("cache").appendingPathComponent(app) }
     /// Third-party buildpacks fetched by URL.
     public var buildpacksCache: URL { root.appendingPathComponent("buildpacks") }
+    /// podman's `--root` for Dockerfile builds (and the local target's image releases).
+    public var containerStorage: URL { root.appendingPathComponent("containers") }
+    /// An app's image export directory, kept between Dockerfile builds (see `DockerfileBuild`).
+    public func imageWorkspace(_ app: String) -> URL { root.appendingPathComponent("images").appendingPathComponent(app) }
     /// Scratch space for builds; removed after each build.
     public var tmpDir: URL { root.appendingPathComponent("tmp") }
     /// Working directories of the local target's agents.

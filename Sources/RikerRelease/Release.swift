@@ -12,7 +12,7 @@ public struct Release: Codable, Sendable, Equatable {
     /// `buildpack:python`, `buildpack:https://…`, `dockerfile`.
     public var builder: String
     public var processTypes: [String: String]
-    /// Store key of the artifact (`apps/APP/slugs/SHA256.tar.zst`).
+    /// Store key of the artifact (`apps/APP/slugs/SHA256.tar.zst`; for an image, its manifest blob).
     public var artifact: String
     public var sha256: String
     public var size: Int64
@@ -21,6 +21,9 @@ public struct Release: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var createdBy: String
     public var description: String
+    /// For builder `dockerfile`: the image, stored blob by blob. Nil for slug releases (and in
+    /// every release.json written before images existed, which therefore still decode).
+    public var image: ImageArtifact?
 
     enum CodingKeys: String, CodingKey {
         case version, app, env, commit, ref, builder
@@ -29,15 +32,17 @@ public struct Release: Codable, Sendable, Equatable {
         case createdAt = "created_at"
         case createdBy = "created_by"
         case description
+        case image
     }
 
     public init(version: Int, app: String, env: String, commit: String, ref: String, builder: String,
                 processTypes: [String: String], artifact: String, sha256: String, size: Int64,
-                config: [String: String], createdAt: Date = Date(), createdBy: String, description: String) {
+                config: [String: String], createdAt: Date = Date(), createdBy: String, description: String,
+                image: ImageArtifact? = nil) {
         self.version = version; self.app = app; self.env = env; self.commit = commit; self.ref = ref
         self.builder = builder; self.processTypes = processTypes; self.artifact = artifact
         self.sha256 = sha256; self.size = size; self.config = config; self.createdAt = createdAt
-        self.createdBy = createdBy; self.description = description
+        self.createdBy = createdBy; self.description = description; self.image = image
     }
 
     public var name: String { "v\(version)" }

@@ -1,7 +1,11 @@
+import RikerCore
+
 /// The keys of the store layout (DESIGN.md §5), in one place.
 public enum StoreLayout {
     public static func app(_ app: String) -> String { "apps/\(app)/app.json" }
     public static func slug(_ app: String, sha256: String, ext: String) -> String { "apps/\(app)/slugs/\(sha256).\(ext)" }
+    /// A content-addressed image blob (layer, config or manifest), shared by every env of the app.
+    public static func blob(_ app: String, _ digest: ContentDigest) -> String { "apps/\(app)/blobs/sha256/\(digest.hex)" }
     public static func config(_ app: String, _ env: String) -> String { "apps/\(app)/\(env)/config.env" }
     public static func releasesPrefix(_ app: String, _ env: String) -> String { "apps/\(app)/\(env)/releases/" }
     public static func release(_ app: String, _ env: String, _ version: Int) -> String { "apps/\(app)/\(env)/releases/v\(version)/release.json" }

@@ -44,12 +44,19 @@ import Testing
         }
     }
 
-    @Test func dockerfileIsRefusedForNow() throws {
+    @Test func dockerfileIsTheBuilderUnlessTheAppAsksForBuildpacks() throws {
         let f = try BuildFixture(); defer { f.remove() }
-        try f.writeApp(["Dockerfile": "FROM scratch\n", "Procfile": "web: true\n"])
+        try f.writeApp(["Dockerfile": "FROM scratch\n", "Procfile": "web: true\n", "index.html": "hi"])
+        #expect(Builder.kind(buildDir: f.app, config: [:]) == .dockerfile)
+        #expect(Builder.kind(buildDir: f.app, config: ["BUILDPACK_URL": "heroku/python"]) == .buildpacks)
         let error = try #require(f.build().result.rikerError)
-        #expect(error.code == .buildFailed)
-        #expect(error.message.hasPrefix("Dockerfile builds are not supported yet"))
+        #expect(error.message == "this app builds from its Dockerfile (DockerfileBuild), not with buildpacks")
+
+        try f.writeApp([".buildpacks": "heroku/python\n"])
+        #expect(Builder.kind(buildDir: f.app, config: [:]) == .buildpacks)
+        try FileManager.default.removeItem(at: f.app.appendingPathComponent(".buildpacks"))
+        try FileManager.default.removeItem(at: f.app.appendingPathComponent("Dockerfile"))
+        #expect(Builder.kind(buildDir: f.app, config: [:]) == .buildpacks)
     }
 
     @Test func explicitBuildpackThatDoesNotDetectFailsTheBuild() throws {
