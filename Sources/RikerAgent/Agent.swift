@@ -19,6 +19,7 @@ public actor Agent: Service {
     let clock: any Clock<Duration>
     let registry: ProcessRegistry
     let installer: ReleaseInstaller
+    let imageInstaller: ImageInstaller
     let wanted: WantedRelease
     let launcher: ReleaseLauncher
     let supervisor: ProcessSupervisor
@@ -26,7 +27,7 @@ public actor Agent: Service {
 
     private var proxy: TCPProxy?
     private var retirer: Retirer?
-    private var running: RunningRelease?
+    private var running: (any StartedRelease)?
     private var lastStatus: InstanceStatus?
     /// Releases that failed here, by (release, deploy): not retried for the same deploy,
     /// even by a restarted agent (`DIR/failures.json`).
@@ -54,8 +55,9 @@ public actor Agent: Service {
         registry = ProcessRegistry(file: paths.processes, logger: logger)
         failures = FailedReleases(file: paths.failures)
         installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
+        imageInstaller = ImageInstaller(store: store, paths: paths, logger: logger, storage: options.containerStorage)
         wanted = WantedRelease(options: options, store: store, logger: logger)
-        launcher = ReleaseLauncher(installer: installer, paths: paths, registry: registry, probe: probe, clock: clock)
+        launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe, clock: clock)
         supervisor = ProcessSupervisor(registry: registry, probe: probe, logger: logger)
     }
 
@@ -78,7 +80,10 @@ public actor Agent: Service {
             throw RikerError(.locked, "another riker-agent is running in \(paths.dir.path) (it holds agent.lock); stop it first")
         }
         defer { lock.unlock() }
-        await Blocking.run { [registry] in _ = registry.killLeftovers(grace: 5) }
+        await Blocking.run { [registry, imageInstaller] in
+            _ = registry.killLeftovers(grace: 5)
+            imageInstaller.removeLeftovers()
+        }
         failures = FailedReleases(file: paths.failures) { [logger] in logger.warning("\($0)") }
         installer.removeStaging()
 
@@ -155,7 +160,7 @@ public actor Agent: Service {
         let previous = running
         logger.info("installing v\(version)", metadata: deploy.map { ["deploy": "\($0)"] })
         await report(.installing, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false, deploy: deploy)
-        let new: RunningRelease
+        let new: any StartedRelease
         do {
             guard let release = try await store.release(options.app, options.env, version) else {
                 throw RikerError(.notFound, "release v\(version) of \(options.app) (\(options.env)) is not in the store \(store.url)")
@@ -184,8 +189,11 @@ public actor Agent: Service {
         logger.info("v\(version) is running\(new.webPort.map { " (web on internal port \($0))" } ?? "")")
         await report(.running, release: version, target: nil, healthy: new.webHealthy, deploy: deploy)
         if let previous { retirer?.retire(previous) }
-        let installer = self.installer, keep = options.keepReleases
-        await Blocking.run { installer.prune(keep: keep, protected: [version]) }
+        let installer = self.installer, imageInstaller = self.imageInstaller, keep = options.keepReleases
+        await Blocking.run {
+            installer.prune(keep: keep, protected: [version])
+            imageInstaller.prune(keep: keep, protected: [version])
+        }
     }
 
     /// The app env's deploy settings (health path, timeout), read from the store for each install.

@@ -18,6 +18,9 @@ public struct AgentOptions: Sendable {
     public var grace: Double = 10
     /// Release dirs kept on disk (the running one is always kept too).
     public var keepReleases: Int = 5
+    /// The container engine's storage for image releases (nil: `DIR/containers`). The local
+    /// target shares the server's, so an image built there needs no transfer.
+    public var containerStorage: URL?
     /// Run exactly this release and nothing else (`riker-agent deploy`): the store is not polled,
     /// a failed install ends `run()` with the error (and is not remembered in `failures.json`:
     /// running the same release again tries again). Status is still written, under `instanceID`.

@@ -23,7 +23,7 @@ struct InstalledImage: Sendable {
 /// Images are tagged `localhost/riker-agent/KEY:vN` (KEY is this agent's, from its directory),
 /// so pruning removes only what this agent put there; containers carry the label
 /// `riker.agent=KEY`, so a successor can remove what a crashed agent left running.
-struct ImageInstaller {
+struct ImageInstaller: Sendable {
     let store: any ReleaseStore
     let paths: AgentDirectory
     let logger: Logger
@@ -67,15 +67,17 @@ struct ImageInstaller {
             throw RikerError(.invalidInput, "\(release.name) of \(release.app) is not an image release")
         }
         let engine = try engine(for: release)
-        try engine.prepare()
+        // The engine's commands block for as long as they run: on threads of their own.
+        let present = try await Blocking.run { try engine.prepare(); return imageExists(image.config, engine: engine) }
         let dir = paths.release(release.version)
-        if !imageExists(image.config, engine: engine) {
+        if !present {
             try await fetch(image, release: release)
-            try load(image, engine: engine, release: release)
+            try await Blocking.run { try load(image, engine: engine, release: release) }
         } else {
             logger.info("image of \(release.name) (\(image.config.hex.prefix(12))) is already in the engine's store")
         }
-        do { try engine.run(["tag", image.config.hex, tag(release.version)], timeout: 120) } catch {
+        let tag = tag(release.version)
+        do { try await Blocking.run { _ = try engine.run(["tag", image.config.hex, tag], timeout: 120) } } catch {
             throw RikerError(.deployFailed, "cannot tag the image of \(release.name): \(error.userMessage)")
         }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -11,7 +11,7 @@ struct ProcessSupervisor {
     let logger: Logger
 
     /// One look at every process of `r`; returns true when web's health changed.
-    func supervise(_ r: RunningRelease) async -> Bool {
+    func supervise(_ r: any StartedRelease) async -> Bool {
         var changed = false
         for p in r.processes {
             if let status = p.checkExited(registry: registry) {

@@ -8,6 +8,7 @@ import RikerRelease
 /// every process must stay up for a second). Only a release that passes is switched to.
 struct ReleaseLauncher {
     let installer: ReleaseInstaller
+    let imageInstaller: ImageInstaller
     let paths: AgentDirectory
     let registry: ProcessRegistry
     let probe: any HealthProbe
@@ -21,9 +22,13 @@ struct ReleaseLauncher {
     /// error says why (with the process's last lines when one exited). `whileWaiting` runs
     /// between checks (the agent keeps supervising the running release); `isStopping` aborts.
     func launch(_ release: Release, settings: DeploySettings, whileWaiting: () async -> Void,
-                isStopping: () -> Bool) async throws -> RunningRelease {
-        let dir = try await installer.install(release)
-        let new = RunningRelease(release: release, directory: dir, paths: paths)
+                isStopping: () -> Bool) async throws -> any StartedRelease {
+        let new: any StartedRelease
+        if release.image != nil {
+            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
+        } else {
+            new = RunningRelease(release: release, directory: try await installer.install(release), paths: paths)
+        }
         if let port = new.webPort {
             new.healthURL = "http://127.0.0.1:\(port)" + settings.healthPath
         }
@@ -44,7 +49,7 @@ struct ReleaseLauncher {
 
     /// Polls `url` every ~100 ms until it answers 2xx/3xx. A process of the release that exits
     /// meanwhile fails the check at once, with its exit status and last log lines.
-    private func waitHealthy(_ r: RunningRelease, url: String, timeout: Double, whileWaiting: () async -> Void,
+    private func waitHealthy(_ r: any StartedRelease, url: String, timeout: Double, whileWaiting: () async -> Void,
                              isStopping: () -> Bool) async throws {
         let waited = Stopwatch(clock)
         var lastAnswer: Int?
@@ -66,7 +71,7 @@ struct ReleaseLauncher {
     }
 
     /// For releases without `web`: every process must stay up for `seconds`.
-    private func waitStaysUp(_ r: RunningRelease, seconds: Double, isStopping: () -> Bool) async throws {
+    private func waitStaysUp(_ r: any StartedRelease, seconds: Double, isStopping: () -> Bool) async throws {
         let waited = Stopwatch(clock)
         while !waited.exceeded(seconds) {
             if isStopping() { throw Stopped() }
@@ -76,7 +81,7 @@ struct ReleaseLauncher {
         try checkNoneExited(r, during: "its first \(Int(seconds))s")
     }
 
-    private func checkNoneExited(_ r: RunningRelease, during what: String) throws {
+    private func checkNoneExited(_ r: any StartedRelease, during what: String) throws {
         for p in r.processes {
             if let status = p.child?.poll() {
                 let tail = p.logTail()

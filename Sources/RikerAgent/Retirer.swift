@@ -6,8 +6,8 @@ import RikerCore
 /// its grace period passes), then its processes are stopped. Every retirement is a child task
 /// of `run()`, which returns once `finish()` was called and all of them are done.
 struct Retirer: Sendable {
-    private let requests: AsyncStream<RunningRelease>
-    private let continuation: AsyncStream<RunningRelease>.Continuation
+    private let requests: AsyncStream<any StartedRelease>
+    private let continuation: AsyncStream<any StartedRelease>.Continuation
     let grace: Double
     let registry: ProcessRegistry
     let proxy: TCPProxy?
@@ -15,12 +15,12 @@ struct Retirer: Sendable {
     let logger: Logger
 
     init(grace: Double, registry: ProcessRegistry, proxy: TCPProxy?, clock: any Clock<Duration>, logger: Logger) {
-        (requests, continuation) = AsyncStream.makeStream(of: RunningRelease.self)
+        (requests, continuation) = AsyncStream.makeStream(of: (any StartedRelease).self)
         self.grace = grace; self.registry = registry; self.proxy = proxy; self.clock = clock; self.logger = logger
     }
 
     /// Stops `old` in the background once its connections are done.
-    func retire(_ old: RunningRelease) {
+    func retire(_ old: any StartedRelease) {
         logger.info("stopping \(old.release.name)")
         continuation.yield(old)
     }
@@ -36,7 +36,7 @@ struct Retirer: Sendable {
         }
     }
 
-    private func drainAndStop(_ old: RunningRelease) async {
+    private func drainAndStop(_ old: any StartedRelease) async {
         if let port = old.webPort, let proxy {
             let drained = Stopwatch(clock)
             while proxy.activeConnections(to: port) > 0 && !drained.exceeded(grace) {

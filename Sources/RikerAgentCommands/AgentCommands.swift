@@ -34,6 +34,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
     @Option(name: .customLong("poll-interval"), help: "Seconds between reads of desired (default 0.2 for a local store, 2 for S3).") var pollInterval: Double?
     @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
+    @Option(name: .customLong("container-storage"),
+            help: "The container engine's storage for image releases (default: DIR/containers; riker serve passes its own).")
+    var containerStorage: String?
 
     func run() async throws {
         RikerLogging.bootstrap()
@@ -46,6 +49,7 @@ struct AgentRunCommand: AsyncParsableCommand {
                                        dir: absoluteURL(dir), port: port, host: host,
                                        pollInterval: pollInterval ?? (store.hasPrefix("s3://") ? 2 : 0.2))
             options.grace = grace
+            options.containerStorage = containerStorage.map(absoluteURL)
             return Agent(options: options, store: releaseStore)
         }
     }

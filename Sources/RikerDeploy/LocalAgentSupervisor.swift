@@ -99,6 +99,7 @@ public actor LocalAgentSupervisor: Service {
             var spec = ProcessSpec(agentBinary.path, [
                 "run", "--store", store.url, "--app", app, "--env", env,
                 "--instance-id", LocalFleet.instanceID, "--dir", dir.path, "--port", String(port),
+                "--container-storage", paths.containerStorage.path,
             ])
             spec.stdout = logFD >= 0 ? .fd(logFD) : .null
             spec.stderr = logFD >= 0 ? .fd(logFD) : .null

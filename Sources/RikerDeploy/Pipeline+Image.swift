@@ -27,22 +27,22 @@ extension Pipeline {
     /// Throws `.buildFailed` with a one-line reason: no engine on this host, a bad setting, a
     /// failing Dockerfile step (the engine's error line), the time limit. Nothing is stored then.
     public func buildAndStoreImage(app: String, buildDir: URL, workDir: URL, config: [String: String],
-                                   buildArgs: String?, network: String?, timeout: Double) async throws -> StoredImage {
+                                   settings: BuildSettings) async throws -> StoredImage {
         let engine: ContainerEngine
         let request: DockerfileBuildRequest
         do {
             engine = try ContainerEngine.detect(storage: paths.containerStorage)
-            request = DockerfileBuildRequest(app: app, buildDir: buildDir, config: config, buildArgs: try BuildArgs.parse(buildArgs),
-                                             network: try BuildNetwork(setting: network), engine: engine,
-                                             workspace: paths.imageWorkspace(app), tmpDir: workDir, timeout: timeout, output: output)
+            request = DockerfileBuildRequest(app: app, buildDir: buildDir, config: config, buildArgs: settings.args,
+                                             network: settings.network, engine: engine,
+                                             workspace: paths.imageWorkspace(app), tmpDir: workDir, timeout: settings.timeout, output: output)
         } catch let e as RikerError where e.code != .buildFailed {
             throw RikerError(.buildFailed, e.message)
         }
-        let built = try DockerfileBuild.build(request)
+        let built = try await Blocking.run { try DockerfileBuild.build(request) }
 
         output.step("Storing image")
         let push = try await store.pushBlobs(app: app, built.blobs, from: built.layout, tags: ["app": app])
-        output.detail("Uploaded \(push.uploaded) of \(push.uploaded + push.present) blobs (\(Self.humanSize(push.uploadedBytes)))"
+        output.detail("Uploaded \(push.uploaded) of \(push.uploaded + push.present) blobs (\(humanSize(push.uploadedBytes)))"
             + (push.present > 0 ? "; \(push.present) already stored" : ""))
         return StoredImage(builder: built.builder, processTypes: built.processTypes, artifact: StoreLayout.blob(app, built.manifest),
                            sha256: built.manifest.hex, size: built.size,

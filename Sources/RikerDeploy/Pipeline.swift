@@ -59,26 +59,49 @@ public struct Pipeline {
         }
 
         let config = try await store.config(app, env).vars
+        let built: Artifact
+        switch Builder.kind(buildDir: buildDir, config: config) {
+        case .dockerfile:
+            let image = try await buildAndStoreImage(app: app, buildDir: buildDir, workDir: work, config: config, settings: build)
+            built = Artifact(builder: image.builder, processTypes: image.processTypes, key: image.artifact, sha256: image.sha256,
+                             size: image.size, image: image.image)
+        case .buildpacks:
+            built = try await buildSlug(request, buildDir: buildDir, work: work, config: config, settings: build)
+        }
+        let release = try await store.createRelease(Release(
+            version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: built.builder,
+            processTypes: built.processTypes, artifact: built.key, sha256: built.sha256, size: built.size,
+            config: config, createdBy: request.createdBy,
+            description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))"), image: built.image))
+        output.step("Released \(release.name) (\(short))")
+        return release
+    }
+
+    /// What a build stored: the fields of the release that come from its artifact.
+    struct Artifact {
+        var builder: String
+        var processTypes: [String: String]
+        var key: String
+        var sha256: String
+        var size: Int64
+        var image: ImageArtifact?
+    }
+
+    /// Compiles `buildDir` with buildpacks and stores it as a slug (unless an identical one is stored).
+    private func buildSlug(_ request: PipelineRequest, buildDir: URL, work: URL, config: [String: String], settings: BuildSettings) async throws -> Artifact {
         let buildRequest = BuildRequest(
-            app: app, env: env, buildDir: buildDir, cacheDir: paths.buildCache(app), config: config,
+            app: request.app, env: request.env, buildDir: buildDir, cacheDir: paths.buildCache(request.app), config: config,
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
-            tmpDir: work, timeout: build.timeout, output: output, sourceVersion: request.commit)
+            tmpDir: work, timeout: settings.timeout, output: output, sourceVersion: request.commit)
         let result = try await Blocking.run { try Builder.build(buildRequest) }
 
         output.step("Compressing...")
         let slug = try await Blocking.run { try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd) }
-        output.detail("Done: \(Self.humanSize(slug.size))")
-        let stored = try await store.storeSlug(app: app, file: slug.file, sha256: slug.sha256, ext: slug.compression.fileExtension,
-                                               tags: ["app": app, "env": env, "commit": request.commit])
+        output.detail("Done: \(humanSize(slug.size))")
+        let stored = try await store.storeSlug(app: request.app, file: slug.file, sha256: slug.sha256, ext: slug.compression.fileExtension,
+                                               tags: ["app": request.app, "env": request.env, "commit": request.commit])
         if !stored.uploaded { output.detail("Identical slug already stored") }
-
-        let release = try await store.createRelease(Release(
-            version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: result.builder,
-            processTypes: result.processTypes, artifact: stored.key, sha256: slug.sha256, size: slug.size,
-            config: config, createdBy: request.createdBy,
-            description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))")))
-        output.step("Released \(release.name) (\(short))")
-        return release
+        return Artifact(builder: result.builder, processTypes: result.processTypes, key: stored.key, sha256: slug.sha256, size: slug.size, image: nil)
     }
 
     /// Builds, releases and deploys. A deploy failure rolls back and throws `.deployFailed`.
@@ -99,12 +122,5 @@ public struct Pipeline {
             var st = stat()
             if stat(dir.path, &st) == 0, st.st_mode & 0o001 == 0 { chmod(dir.path, (st.st_mode & 0o7777) | 0o001) }
         }
-    }
-
-    public static func humanSize(_ bytes: Int64) -> String {
-        let units = ["B", "K", "M", "G"]
-        var v = Double(bytes), i = 0
-        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
-        return i == 0 ? "\(bytes)B" : String(format: "%.1f%@", v, units[i])
     }
 }

@@ -73,10 +73,16 @@ public struct DeploySettings: Sendable, Equatable {
 public struct BuildSettings: Sendable, Equatable {
     /// Seconds the whole build may take.
     public var timeout: Double
+    /// Config vars a Dockerfile build gets as `--build-arg`.
+    public var args: [String]
+    /// Whether Dockerfile RUN steps reach the network.
+    public var network: BuildNetwork
 
     public init(_ app: AppSettings, env: String) throws {
         let read = SettingReader(app: app, env: env)
         timeout = try read.value("build.timeout_seconds") { Double($0) }
+        args = try read.optional("build.args") { try? BuildArgs.parse($0) } ?? []
+        network = try read.value("build.network") { try? BuildNetwork(setting: $0) }
     }
 }
 
