@@ -57,7 +57,8 @@ public actor Agent: Service {
         installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
         imageInstaller = ImageInstaller(store: store, paths: paths, logger: logger, storage: options.containerStorage)
         wanted = WantedRelease(options: options, store: store, logger: logger)
-        launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe, clock: clock)
+        launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe,
+                                   clock: clock, user: options.appUser)
         supervisor = ProcessSupervisor(registry: registry, probe: probe, logger: logger)
     }
 
@@ -75,7 +76,7 @@ public actor Agent: Service {
     /// Throws `.locked` when another agent holds `DIR/agent.lock`, `.io` when the port cannot be
     /// bound, and, for a pinned release, the reason its install failed.
     public func run() async throws {
-        try FileManager.default.createDirectory(at: paths.dir, withIntermediateDirectories: true)
+        try paths.create()
         guard let lock = try FileLock.tryLock(paths.lock) else {
             throw RikerError(.locked, "another riker-agent is running in \(paths.dir.path) (it holds agent.lock); stop it first")
         }

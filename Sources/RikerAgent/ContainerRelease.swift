@@ -28,6 +28,9 @@ final class ContainerRelease: @unchecked Sendable {
     /// The port a web container listens on when its image EXPOSEs none (Heroku's Docker default).
     static let defaultContainerPort = 5000
 
+    /// The env file each container reads (the agent's, 0600 in a 0700 directory).
+    let envFiles: [String: URL]
+
     init(release: Release, image: InstalledImage, paths: AgentDirectory) {
         self.release = release
         self.image = image
@@ -40,9 +43,11 @@ final class ContainerRelease: @unchecked Sendable {
         processes = types.map { type in
             AppProcess(type: type, release: release.version,
                        spec: Self.spec(type: type, command: release.processTypes[type] ?? "", release: release, image: image,
-                                       hostPort: type == "web" ? port : nil, containerPort: containerPort),
+                                       envFile: paths.envFile(release.version, type), hostPort: type == "web" ? port : nil,
+                                       containerPort: containerPort),
                        logFile: paths.log(release.version, type))
         }
+        envFiles = Dictionary(uniqueKeysWithValues: types.map { ($0, paths.envFile(release.version, $0)) })
     }
 
     /// The container name of one process type: unique per agent, release and type.
@@ -50,16 +55,15 @@ final class ContainerRelease: @unchecked Sendable {
         "riker-\(image.agentKey)-v\(version)-\(type)"
     }
 
-    static func envFile(_ directory: URL, type: String) -> URL { directory.appendingPathComponent(".riker-env-\(type)") }
 
     /// The foreground `run` of one process type's container.
-    static func spec(type: String, command: String, release: Release, image: InstalledImage, hostPort: Int?, containerPort: Int) -> ProcessSpec {
+    static func spec(type: String, command: String, release: Release, image: InstalledImage, envFile: URL, hostPort: Int?, containerPort: Int) -> ProcessSpec {
         let engine = image.engine
         let name = containerName(image, version: release.version, type: type)
         var args = ["run", "--rm", "--name", name, "--init",
                     "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--log-driver", "none",
                     "--label", "riker.agent=\(image.agentKey)", "--label", "riker.release=\(release.name)",
-                    "--env-file", envFile(image.directory, type: type).path]
+                    "--env-file", envFile.path]
         if engine.kind == .podman { args.append("--replace") }
         if let hostPort { args += ["--publish", "127.0.0.1:\(hostPort):\(containerPort)"] }
         if command.isEmpty {
@@ -89,7 +93,7 @@ final class ContainerRelease: @unchecked Sendable {
     func start(registry: ProcessRegistry) throws {
         for p in processes {
             try Self.writeEnvFile(Self.environment(type: p.type, release: release, containerPort: containerPort),
-                                  to: Self.envFile(directory, type: p.type), release: release)
+                                  to: envFiles[p.type]!, release: release)
         }
         if image.engine.kind == .docker {
             for p in processes { _ = try? image.engine.run(["rm", "--force", Self.containerName(image, version: version, type: p.type)], timeout: 60) }
@@ -137,6 +141,8 @@ final class ContainerRelease: @unchecked Sendable {
             }
             text += "\(key)=\(value)\n"
         }
+        let dir = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try AtomicFile.write(Data(text.utf8), to: file, mode: 0o600)
     }
 }

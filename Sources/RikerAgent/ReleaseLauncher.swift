@@ -13,6 +13,8 @@ struct ReleaseLauncher {
     let registry: ProcessRegistry
     let probe: any HealthProbe
     let clock: any Clock<Duration>
+    /// The unprivileged user slug processes run as (nil: the agent's own, when it cannot switch).
+    let user: AppUser?
     static let tick: Duration = .milliseconds(100)
 
     /// Thrown when the agent is told to stop while a release is being checked.
@@ -27,7 +29,7 @@ struct ReleaseLauncher {
         if release.image != nil {
             new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
         } else {
-            new = RunningRelease(release: release, directory: try await installer.install(release), paths: paths)
+            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user)
         }
         if let port = new.webPort {
             new.healthURL = "http://127.0.0.1:\(port)" + settings.healthPath

@@ -18,24 +18,32 @@ final class RunningRelease: @unchecked Sendable {
     var version: Int { release.version }
     var web: AppProcess? { processes.first { $0.type == "web" } }
 
-    init(release: Release, directory: URL, paths: AgentDirectory) {
+    /// Where each process's environment is written for debugging (the agent's, not the app's).
+    let envFiles: [String: URL]
+
+    /// Throws when a process's program cannot be found (no setpriv to drop to `user`).
+    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?) throws {
         self.release = release
         self.directory = directory
         let port = release.processTypes["web"] != nil ? Self.ephemeralPort() : nil
         webPort = port
         // web first, then the rest in name order, so logs and status read the same every time.
         let types = release.processTypes.keys.sorted { ($0 == "web" ? 0 : 1, $0) < ($1 == "web" ? 0 : 1, $1) }
-        processes = types.map { type in
+        processes = try types.map { type in
             AppProcess(type: type, release: release.version,
-                       spec: ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
-                                                     directory: directory, webPort: port),
+                       spec: try ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
+                                                         directory: directory, webPort: port, user: user),
                        logFile: paths.log(release.version, type))
         }
+        envFiles = Dictionary(uniqueKeysWithValues: types.map { ($0, paths.envFile(release.version, $0)) })
     }
 
     /// Starts every process; on failure stops the ones already started and rethrows.
     func start(registry: ProcessRegistry) throws {
-        try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.base(release: release, directory: directory, port: webPort), in: directory)
+        for p in processes {
+            try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.forProcess(p.type, release: release, directory: directory, webPort: webPort),
+                                                  to: envFiles[p.type]!)
+        }
         for (i, p) in processes.enumerated() {
             do { try p.start(registry: registry) } catch {
                 for q in processes[..<i] { q.stop(grace: 0, registry: registry) }

@@ -37,6 +37,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("container-storage"),
             help: "The container engine's storage for image releases (default: DIR/containers; riker serve passes its own).")
     var containerStorage: String?
+    @Option(name: .customLong("app-uid"),
+            help: "Run the app's processes as this unprivileged uid (and gid) when the agent runs as root (riker serve passes one per app).")
+    var appUID: UInt32?
 
     func run() async throws {
         RikerLogging.bootstrap()
@@ -50,6 +53,11 @@ struct AgentRunCommand: AsyncParsableCommand {
                                        pollInterval: pollInterval ?? (store.hasPrefix("s3://") ? 2 : 0.2))
             options.grace = grace
             options.containerStorage = containerStorage.map(absoluteURL)
+            if let appUID {
+                guard AppUser.canSwitch else { throw RikerError(.invalidInput, "--app-uid needs root and setpriv (util-linux)") }
+                guard appUID >= 1000 else { throw RikerError(.invalidInput, "--app-uid must be an unprivileged uid (1000 or more)") }
+                options.appUser = AppUser(uid: appUID, gid: appUID)
+            }
             return Agent(options: options, store: releaseStore)
         }
     }

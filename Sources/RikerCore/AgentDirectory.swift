@@ -16,8 +16,23 @@ public struct AgentDirectory: Sendable {
     public var releases: URL { dir.appendingPathComponent("releases") }
     public var cache: URL { dir.appendingPathComponent("cache") }
     public var logs: URL { dir.appendingPathComponent("logs") }
+    /// The environment each release's processes got (for debugging on the instance): the
+    /// agent's alone (0700), outside anything an app serves or its user can read.
+    public var env: URL { dir.appendingPathComponent("env") }
+    public func envFile(_ version: Int, _ type: String) -> URL { env.appendingPathComponent("v\(version)-\(type).env") }
     /// The agent's own output when `riker serve` runs it.
     public var agentLog: URL { dir.appendingPathComponent("agent.log") }
+
+    /// Creates the directory and its parts with modes that let an app's own user reach its
+    /// release dir (0711 on the way) and read nothing else: caches, logs and environments are
+    /// the agent's alone (0700).
+    public func create() throws {
+        let fm = FileManager.default
+        for (url, mode) in [(dir, 0o711), (releases, 0o711), (cache, 0o700), (logs, 0o700), (env, 0o700)] as [(URL, mode_t)] {
+            try fm.createDirectory(at: url, withIntermediateDirectories: true)
+            chmod(url.path, mode)
+        }
+    }
 
     public func release(_ version: Int) -> URL { releases.appendingPathComponent("v\(version)") }
     public func log(_ version: Int, _ type: String) -> URL { logs.appendingPathComponent("v\(version)-\(type).log") }

@@ -32,8 +32,9 @@ public struct RikerPaths: Sendable {
     /// Scratch space for builds; removed after each build.
     public var tmpDir: URL { root.appendingPathComponent("tmp") }
     /// Working directories of the local target's agents.
+    public var instancesDir: URL { root.appendingPathComponent("instances") }
     public func instanceDir(app: String, env: String, instance: String) -> URL {
-        root.appendingPathComponent("instances").appendingPathComponent(app).appendingPathComponent(env).appendingPathComponent(instance)
+        instancesDir.appendingPathComponent(app).appendingPathComponent(env).appendingPathComponent(instance)
     }
     /// The working directory of a local agent, with its own layout.
     public func agentDirectory(app: String, env: String, instance: String) -> AgentDirectory {
@@ -50,4 +51,7 @@ public struct RikerPaths: Sendable {
     /// Settings of this Riker server (store URL and the like), `KEY=VALUE` lines.
     public var serverConfig: URL { root.appendingPathComponent("riker.conf") }
     public var rootLock: URL { root.appendingPathComponent(".lock") }
+    /// Which uids each app's builds and processes run as (see `AppUsers`).
+    public var uids: URL { root.appendingPathComponent("uids.json") }
+    public var uidsLock: URL { root.appendingPathComponent(".uids.lock") }
 }

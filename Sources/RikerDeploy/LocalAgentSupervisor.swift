@@ -88,6 +88,11 @@ public actor LocalAgentSupervisor: Service {
         }
         let agentDir = paths.agentDirectory(app: app, env: env, instance: LocalFleet.instanceID)
         let dir = agentDir.dir
+        // Apps' own users must reach their release dirs through here, and list nothing.
+        for level in [paths.instancesDir, dir.deletingLastPathComponent().deletingLastPathComponent(), dir.deletingLastPathComponent()] {
+            try? FileManager.default.createDirectory(at: level, withIntermediateDirectories: true)
+            chmod(level.path, 0o711)
+        }
         // An agent left by an earlier `riker serve` still holds its lock: let it keep serving.
         guard let probe = try? FileLock.tryLock(agentDir.lock) else { return }
         probe.unlock()
@@ -100,7 +105,7 @@ public actor LocalAgentSupervisor: Service {
                 "run", "--store", store.url, "--app", app, "--env", env,
                 "--instance-id", LocalFleet.instanceID, "--dir", dir.path, "--port", String(port),
                 "--container-storage", paths.containerStorage.path,
-            ])
+            ] + (AppUser.canSwitch ? ["--app-uid", String(try AppUsers(paths: paths).users(of: app).run.uid)] : []))
             spec.stdout = logFD >= 0 ? .fd(logFD) : .null
             spec.stderr = logFD >= 0 ? .fd(logFD) : .null
             let child = try ChildProcess.spawn(spec)
