@@ -14,6 +14,9 @@ public struct AgentDirectory: Sendable {
     /// Releases that failed here, by deploy (see `FailedReleases`).
     public var failures: URL { dir.appendingPathComponent("failures.json") }
     public var releases: URL { dir.appendingPathComponent("releases") }
+    /// The last release that passed its health check here: what the agent falls back to when
+    /// the release it is told to run fails and nothing runs (after a restart).
+    public var lastHealthy: URL { dir.appendingPathComponent("last-healthy") }
     public var cache: URL { dir.appendingPathComponent("cache") }
     public var logs: URL { dir.appendingPathComponent("logs") }
     /// The environment each release's processes got (for debugging on the instance): the

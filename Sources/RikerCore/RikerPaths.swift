@@ -45,6 +45,9 @@ public struct RikerPaths: Sendable {
     public var servePID: URL { root.appendingPathComponent("serve.pid") }
     /// Serialises the choice of local ports across apps.
     public var portsLock: URL { root.appendingPathComponent("ports.lock") }
+    /// Locks between processes of this server (pushes of one app env, …).
+    public var locksDir: URL { root.appendingPathComponent("locks") }
+    public func pushLock(app: String, env: String) -> URL { locksDir.appendingPathComponent("push-\(app).\(env)") }
     /// Tags pre-receive recorded for post-receive to write, one file per pushed commit.
     public func pendingTags(_ app: String) -> URL { repo(app).appendingPathComponent("riker-pending-tags") }
     public var sshdDir: URL { root.appendingPathComponent("sshd") }

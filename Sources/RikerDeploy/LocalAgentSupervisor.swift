@@ -53,13 +53,21 @@ public actor LocalAgentSupervisor: Service {
         await stopAll()
     }
 
-    /// One pass: start missing agents, restart dead ones, stop agents of destroyed apps.
+    private var recovery: DeployRecovery { DeployRecovery(store: store, output: .null) }
+    private var holder: String { "riker serve on \(ProcessInfo.processInfo.hostName):\(getpid())" }
+
+    /// One pass: recover interrupted deploys, start missing agents, restart dead ones, stop
+    /// agents of destroyed apps.
     func scan() async {
         var wanted = Set<String>()
         do {
             for app in try await store.appNames() {
                 guard let settings = try await store.app(app)?.settings else { continue }
                 for env in settings.environments {
+                    // A deploy whose process died mid-way is put in order by whoever comes next.
+                    do { try await recovery.recoverIfAbandoned(app, env, holder: holder) } catch {
+                        logger.error("cannot recover the interrupted deploy of \(app) (\(env)): \(error.userMessage)")
+                    }
                     guard let deploy = try? DeploySettings(settings, env: env), deploy.target == .local, let port = deploy.localPort else { continue }
                     var hasWork = try await store.current(app, env).version != nil
                     if !hasWork { hasWork = try await store.desired(app, env, instance: LocalFleet.instanceID) != nil }

@@ -68,6 +68,29 @@ struct AgentDeployTests {
         }
     }
 
+    /// The agent restarts while `desired` names a release that fails (its deployer died after
+    /// moving things on): rather than serve nothing, it runs the last release that was healthy.
+    @Test func anAgentWithNoHealthyDesiredReleaseFallsBackToTheLastHealthyOne() async throws {
+        try await withHarness { h in
+            try await h.release()
+            try await h.release(files: ["app.py": "import sys; sys.exit(3)\n"])
+            try await h.setApp(["deploy.timeout_seconds": "5"])
+            try await h.setDesired(1, deploy: "d1")
+            h.startAgent()
+            try await h.waitRunning(1, deploy: "d1")
+            try await h.setDesired(2, deploy: "d2")
+            try await h.waitForStatus { $0.deploy == "d2" && $0.state == .failed && $0.target == 2 }
+            #expect(h.answer()?.release == "v1")
+            await h.stopAgents()
+            #expect(h.get() == nil)
+
+            h.startAgent()
+            #expect(await h.eventually(timeout: 20) { h.answer()?.release == "v1" }, "the restarted agent serves nothing")
+            // It still says v2 failed for d2, so a deployer waiting on it learns so.
+            try await h.waitForStatus { $0.deploy == "d2" && $0.state == .failed && $0.target == 2 && $0.release == 1 }
+        }
+    }
+
     @Test func secondReleaseTakesOverWithoutAFailedRequest() async throws {
         try await withHarness { h in
             try await h.release()
