@@ -81,6 +81,7 @@ public actor Agent: Service {
             throw RikerError(.locked, "another riker-agent is running in \(paths.dir.path) (it holds agent.lock); stop it first")
         }
         defer { lock.unlock() }
+        if let me = ProcessIdentity.of(getpid()) { try? AtomicFile.write(Data("\(me)\n".utf8), to: paths.agentPID) }
         await Blocking.run { [registry, imageInstaller] in
             _ = registry.killLeftovers(grace: 5)
             imageInstaller.removeLeftovers()

@@ -9,6 +9,8 @@ public struct AgentDirectory: Sendable {
 
     /// Held with flock for the agent's whole life; the server probes it to see if an agent is alive.
     public var lock: URL { dir.appendingPathComponent("agent.lock") }
+    /// The agent holding the lock (`PID:STARTTIME`), so a server can stop one it did not start.
+    public var agentPID: URL { dir.appendingPathComponent("agent.pid") }
     /// Process groups this agent started, so a successor can clean up after a crash.
     public var processes: URL { dir.appendingPathComponent("processes.json") }
     /// Releases that failed here, by deploy (see `FailedReleases`).

@@ -85,6 +85,35 @@ public actor LocalAgentSupervisor: Service {
             logger.info("stopping the agent of \(key): the app env is gone")
             await child.stop(grace: 20)
         }
+        await stopOrphans(wanted: wanted)
+    }
+
+    /// Agents a previous `riker serve` started (still running, holding their lock) for app envs
+    /// that are no longer wanted here are stopped; the directories of destroyed apps go.
+    func stopOrphans(wanted: Set<String>) async {
+        let fm = FileManager.default
+        // Without a listing, nothing is known to be gone.
+        guard let apps = (try? await store.appNames()).map(Set.init) else { return }
+        for app in (try? fm.contentsOfDirectory(atPath: paths.instancesDir.path)) ?? [] where AppName.isValid(app) {
+            for env in (try? fm.contentsOfDirectory(atPath: paths.instancesDir.appendingPathComponent(app).path)) ?? [] {
+                let key = "\(app)/\(env)"
+                guard !wanted.contains(key), agents[key] == nil else { continue }
+                let dir = paths.agentDirectory(app: app, env: env, instance: LocalFleet.instanceID)
+                if let probe = try? FileLock.tryLock(dir.lock) {
+                    probe.unlock()
+                    if !apps.contains(app) { try? fm.removeItem(at: paths.instancesDir.appendingPathComponent(app).appendingPathComponent(env)) }
+                } else if let data = try? AtomicFile.read(dir.agentPID),
+                          let agent = ProcessIdentity(parsing: String(decoding: data, as: UTF8.self)), agent.isAlive {
+                    logger.info("stopping the agent of \(key) left by an earlier riker serve: the app env is gone")
+                    kill(agent.pid, SIGTERM)
+                }
+            }
+        }
+        for app in (try? fm.contentsOfDirectory(atPath: paths.instancesDir.path)) ?? [] where !apps.contains(app) {
+            if ((try? fm.contentsOfDirectory(atPath: paths.instancesDir.appendingPathComponent(app).path)) ?? []).isEmpty {
+                try? fm.removeItem(at: paths.instancesDir.appendingPathComponent(app))
+            }
+        }
     }
 
     func ensureAgent(app: String, env: String, port: Int) {
