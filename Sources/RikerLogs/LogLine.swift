@@ -46,6 +46,22 @@ public struct LogLine: Hashable, Sendable, Codable, CustomStringConvertible {
     /// The line as written to local buffers and store chunks, without the newline.
     public var description: String { "\(time) \(tag): \(text)" }
 
+    /// Appends `description` and a newline to `bytes` (the fast path for files and chunks).
+    public func write(to bytes: inout [UInt8]) {
+        time.write(to: &bytes)
+        bytes.append(0x20)
+        bytes.append(contentsOf: source.utf8)
+        bytes.append(UInt8(ascii: "["))
+        bytes.append(contentsOf: process.utf8)
+        if let instance {
+            bytes.append(UInt8(ascii: "@"))
+            bytes.append(contentsOf: instance.utf8)
+        }
+        bytes.append(contentsOf: "]: ".utf8)
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(0x0a)
+    }
+
     /// Parses a line written by `description`. Nil if it does not have that shape.
     public init?<S: StringProtocol>(parsing line: S) {
         let s = Substring(line)

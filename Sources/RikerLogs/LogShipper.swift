@@ -108,13 +108,18 @@ public final class LogShipper: LogSink, @unchecked Sendable {
             ? LogLine.riker("\(dropped - reportedDrops) log lines were dropped: the store did not keep up", component: "logs", instance: instance)
             : nil
         var conflicts = 0
-        while true {
-            let lines = queue.take(maxBytes: options.maxChunkBytes)
+        // Only what is queued now goes in this round: lines arriving while it writes wait for
+        // the next one, so a round makes full chunks rather than a trickle of small ones.
+        var budget = queue.count
+        while budget > 0 || notice != nil {
+            let lines = queue.take(maxLines: budget, maxBytes: options.maxChunkBytes)
+            budget -= lines.count
             let batch = notice.map { [$0] + lines } ?? lines
             guard let first = batch.map(\.time).min() else { break }
-            var data = Data()
-            data.reserveCapacity(batch.reduce(0) { $0 + $1.text.utf8.count + 64 })
-            for line in batch { data.append(contentsOf: (line.description + "\n").utf8) }
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(batch.reduce(0) { $0 + $1.text.utf8.count + 64 })
+            for line in batch { line.write(to: &bytes) }
+            let data = Data(bytes)
             let key = LogChunkKey(app: app, env: env, instance: instance, firstLine: first, sequence: nextSequence)
             count { $0.requests += 1 }
             do {
@@ -124,6 +129,7 @@ public final class LogShipper: LogSink, @unchecked Sendable {
                 conflicts += 1
                 nextSequence += 1
                 queue.prepend(lines)
+                budget += lines.count
                 continue
             } catch {
                 queue.prepend(lines)

@@ -39,25 +39,35 @@ public struct LogTimestamp: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// The 24 bytes of the RFC 3339 form.
     public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(24)
+        write(to: &out)
+        return out
+    }
+
+    /// Appends the 24 bytes of the RFC 3339 form to `out`.
+    public func write(to out: inout [UInt8]) {
         let days = millis >= 0 ? millis / 86_400_000 : (millis - 86_399_999) / 86_400_000
         let msOfDay = millis - days * 86_400_000
         let (y, m, d) = Self.civil(fromDays: days)
-        var out = [UInt8](repeating: 0, count: 24)
-        func put(_ value: Int64, at index: Int, width: Int) {
+        func digits(_ value: Int64, _ width: Int, then separator: UInt8) {
+            var divisor: Int64 = 1
+            for _ in 1..<width { divisor *= 10 }
             var v = value
-            for i in stride(from: index + width - 1, through: index, by: -1) {
-                out[i] = UInt8(ascii: "0") + UInt8(v % 10)
-                v /= 10
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(v / divisor % 10))
+                v %= divisor
+                divisor /= 10
             }
+            out.append(separator)
         }
-        put(y, at: 0, width: 4); out[4] = UInt8(ascii: "-")
-        put(m, at: 5, width: 2); out[7] = UInt8(ascii: "-")
-        put(d, at: 8, width: 2); out[10] = UInt8(ascii: "T")
-        put(msOfDay / 3_600_000, at: 11, width: 2); out[13] = UInt8(ascii: ":")
-        put(msOfDay / 60_000 % 60, at: 14, width: 2); out[16] = UInt8(ascii: ":")
-        put(msOfDay / 1000 % 60, at: 17, width: 2); out[19] = UInt8(ascii: ".")
-        put(msOfDay % 1000, at: 20, width: 3); out[23] = UInt8(ascii: "Z")
-        return out
+        digits(y, 4, then: UInt8(ascii: "-"))
+        digits(m, 2, then: UInt8(ascii: "-"))
+        digits(d, 2, then: UInt8(ascii: "T"))
+        digits(msOfDay / 3_600_000, 2, then: UInt8(ascii: ":"))
+        digits(msOfDay / 60_000 % 60, 2, then: UInt8(ascii: ":"))
+        digits(msOfDay / 1000 % 60, 2, then: UInt8(ascii: "."))
+        digits(msOfDay % 1000, 3, then: UInt8(ascii: "Z"))
     }
 
     /// Parses RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`); digits past milliseconds

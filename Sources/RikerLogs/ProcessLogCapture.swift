@@ -159,6 +159,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
 
     private static let setPipeSize: Int32 = 1031  // F_SETPIPE_SZ
     private static let quietFlush: Int32 = 1000   // ms of silence after which an unfinished line is emitted
+    private static let gatherMicros: useconds_t = 2000
 
     private func readLoop() {
         let bufferSize = 64 * 1024
@@ -168,13 +169,13 @@ public final class ProcessLogCapture: @unchecked Sendable {
             Glibc.close(readFD)
             finished.signal()
         }
-        /// Reads once; false at end-of-file or on an error other than an interruption.
-        func readOnce() -> Bool {
+        /// Reads once: the bytes read (0 if interrupted), nil at end-of-file or on an error.
+        func readOnce() -> Int? {
             let n = read(readFD, buffer.baseAddress, bufferSize)
-            if n < 0 { return errno == EINTR || errno == EAGAIN }
-            if n == 0 { return false }
+            if n < 0 { return errno == EINTR || errno == EAGAIN ? 0 : nil }
+            if n == 0 { return nil }
             process(UnsafeRawBufferPointer(rebasing: buffer[..<n]), flush: false)
-            return true
+            return n
         }
         var fds = [pollfd(fd: readFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         loop: while true {
@@ -191,7 +192,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
                 // Notes come after what the process wrote before them: read what the pipe holds now.
                 var open = true
                 var now = [pollfd(fd: readFD, events: Int16(POLLIN), revents: 0)]
-                while open, poll(&now, 1, 0) > 0 { open = readOnce() }
+                while open, poll(&now, 1, 0) > 0 { open = readOnce() != nil }
                 let (notes, giveUp) = lock.withLock {
                     defer { pendingNotes = [] }
                     return (pendingNotes, abandon)
@@ -204,7 +205,10 @@ public final class ProcessLogCapture: @unchecked Sendable {
                 if giveUp || !open { break loop }  // close() stopped waiting, or end-of-file
                 continue
             }
-            if !readOnce() { break }
+            guard let n = readOnce() else { break }
+            // A small read means the process writes little at a time: let a few milliseconds of
+            // output gather, so a chatty process costs a wakeup per batch, not one per line.
+            if n < bufferSize / 4 { usleep(Self.gatherMicros) }
         }
         process(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
         let notes = lock.withLock {
