@@ -8,7 +8,7 @@ public struct LogShipperOptions: Sendable {
     /// Seconds between chunks (at most one round of writes per interval).
     public var interval: Double = 2
     /// A chunk holds at most this many bytes of lines; more queued lines make more chunks.
-    public var maxChunkBytes = 1 << 20
+    public var maxChunkBytes = 4 << 20
     /// Lines waiting for the store; beyond these bounds the oldest are dropped and counted.
     public var maxQueuedLines = 200_000
     public var maxQueuedBytes = 16 << 20

@@ -57,7 +57,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
     ///
     /// - Parameters:
     ///   - capacity: bytes the local file may hold in all (two generations); default 4 MiB.
-    ///   - maxLineLength: longer lines are cut into pieces of this many bytes.
+    ///   - maxLineLength: longer lines are cut into pieces of this many bytes (at most 16 KiB).
     ///   - recentLines: lines kept in memory for `recentLines(_:)` (error messages).
     /// Throws when the pipe or the file cannot be made.
     public init(process: String, instance: String?, file: URL, capacity: Int = 4 << 20, maxLineLength: Int = 16 * 1024,
@@ -174,7 +174,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
             let n = read(readFD, buffer.baseAddress, bufferSize)
             if n < 0 { return errno == EINTR || errno == EAGAIN ? 0 : nil }
             if n == 0 { return nil }
-            process(UnsafeRawBufferPointer(rebasing: buffer[..<n]), flush: false)
+            consume(UnsafeRawBufferPointer(rebasing: buffer[..<n]), flush: false)
             return n
         }
         var fds = [pollfd(fd: readFD, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
@@ -183,7 +183,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
             let ready = poll(&fds, 2, splitter.hasPartialLine ? Self.quietFlush : -1)
             if ready < 0 { if errno == EINTR { continue }; break }
             if ready == 0 {
-                process(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
+                consume(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
                 continue
             }
             if fds[1].revents != 0 {
@@ -198,7 +198,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
                     return (pendingNotes, abandon)
                 }
                 if !notes.isEmpty {
-                    process(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
+                    consume(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
                     emitNotes(notes.map(\.text))
                     notes.forEach { $0.done.signal() }
                 }
@@ -210,7 +210,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
             // output gather, so a chatty process costs a wakeup per batch, not one per line.
             if n < bufferSize / 4 { usleep(Self.gatherMicros) }
         }
-        process(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
+        consume(UnsafeRawBufferPointer(start: nil, count: 0), flush: true)
         let notes = lock.withLock {
             readerDone = true
             defer { pendingNotes = [] }
@@ -231,7 +231,7 @@ public final class ProcessLogCapture: @unchecked Sendable {
     }
 
     /// Cuts `bytes` into lines, then writes them to the file and the stream in one go.
-    private func process(_ bytes: UnsafeRawBufferPointer, flush: Bool) {
+    private func consume(_ bytes: UnsafeRawBufferPointer, flush: Bool) {
         let time = LogTimestamp.now()
         let stamp = time.bytes
         var out: [UInt8] = []
