@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -65,6 +66,13 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
+        // App logs: capture of process output, shipping to the store, reading back, syslog drains.
+        .target(name: "RikerLogs", dependencies: [
+            "RikerCore", "RikerRelease",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
@@ -93,6 +101,7 @@ let package = Package(
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerLogsTests", dependencies: ["RikerLogs", "RikerCore", "RikerRelease", "RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
