@@ -6,7 +6,8 @@ import RikerRelease
 /// server): `current` had moved to the new release first and only that process would have
 /// moved it back. Whoever takes the deploy lock over next (a deploy, or `riker serve`'s scan)
 /// reads the dead deploy's record and, if it never finished, moves `current` back to the
-/// release it replaced and records the deploy as failed.
+/// release it replaced, tells the instances it had reached to run that release again, and
+/// records the deploy as failed.
 public struct DeployRecovery {
     public let store: any ReleaseStore
     public let output: Output
@@ -27,6 +28,13 @@ public struct DeployRecovery {
             } else {
                 try await store.delete(StoreLayout.current(app, env))
                 outcome = "nothing is current (it was the first deploy)"
+            }
+        }
+        // Instances it had told to run the new release are told to run the old one again.
+        if let previous = record.previous {
+            for id in Set(record.batches.flatMap(\.instances)).sorted() {
+                guard let desired = try await store.desired(app, env, instance: id), desired.deploy == record.id else { continue }
+                try await store.setDesired(app, env, instance: id, DesiredRelease(release: previous, deploy: record.id + "-recovered"))
             }
         }
         record.outcome = .failed

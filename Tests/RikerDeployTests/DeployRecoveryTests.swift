@@ -34,7 +34,10 @@ struct RecordingTarget: DeployTarget {
         try await store.setCurrent("web", "production", to: 1, expected: nil)
         let (_, tag) = try await store.current("web", "production")
         try await store.setCurrent("web", "production", to: 2, expected: tag)
-        try await store.saveDeploy(DeployRecord(id: "d2", app: "web", env: "production", release: 2, previous: 1, target: "local"))
+        var interrupted = DeployRecord(id: "d2", app: "web", env: "production", release: 2, previous: 1, target: "local")
+        interrupted.batches = [.init(instances: ["local-1"])]
+        try await store.saveDeploy(interrupted)
+        try await store.setDesired("web", "production", instance: "local-1", DesiredRelease(release: 2, deploy: "d2"))
         let dead = try ChildProcess.spawn(ProcessSpec("/bin/sleep", ["60"]))
         let identity = try #require(ProcessIdentity.of(dead.pid))
         dead.terminate(grace: 0)
@@ -48,6 +51,7 @@ struct RecordingTarget: DeployTarget {
         try await deployer.deploy(v3, settings: try DeploySettings(AppSettings(name: "web"), env: "production"))
 
         #expect(box.previous == .some(1), "the new deploy replaces v1, not the broken v2")
+        #expect(try await store.desired("web", "production", instance: "local-1") == DesiredRelease(release: 1, deploy: "d2-recovered"))
         #expect(try await store.current("web", "production").version == 3)
         let record = try JSONCoding.decode(DeployRecord.self, from: try #require(try await store.get(StoreLayout.deploy("web", "production", "d2"))).data, what: "d2")
         #expect(record.outcome == .failed)
