@@ -50,7 +50,9 @@ let package = Package(
         ], swiftSettings: v5),
 
         // Paths, names, errors, Heroku-style output, processes, files: what every layer shares.
-        .target(name: "RikerCore", dependencies: ["CRikerSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "RikerCore", dependencies: [
+            "CRikerSystem", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: v5),
         // The release store (local directory or S3) and the records kept in it.
         .target(name: "RikerRelease", dependencies: ["RikerCore", "RikerAWS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // Checkout → builder detection → buildpack compile → slug directory.
