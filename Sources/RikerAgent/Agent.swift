@@ -57,7 +57,8 @@ public actor Agent: Service {
         installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
         imageInstaller = ImageInstaller(store: store, paths: paths, logger: logger, storage: options.containerStorage)
         wanted = WantedRelease(options: options, store: store, logger: logger)
-        launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe, clock: clock)
+        launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe, clock: clock,
+                                   appUser: options.appUser)
         supervisor = ProcessSupervisor(registry: registry, probe: probe, logger: logger)
     }
 

@@ -21,6 +21,9 @@ public struct AgentOptions: Sendable {
     /// The container engine's storage for image releases (nil: `DIR/containers`). The local
     /// target shares the server's, so an image built there needs no transfer.
     public var containerStorage: URL?
+    /// The account slug releases' processes run as when the agent runs as root (`--app-user`,
+    /// set on instances where the agent is root for podman); nil: the agent's own.
+    public var appUser: AppUser?
     /// Run exactly this release and nothing else (`riker-agent deploy`): the store is not polled,
     /// a failed install ends `run()` with the error (and is not remembered in `failures.json`:
     /// running the same release again tries again). Status is still written, under `instanceID`.

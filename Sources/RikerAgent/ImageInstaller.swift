@@ -53,11 +53,26 @@ struct ImageInstaller: Sendable {
 
     func tag(_ version: Int) -> String { "localhost/riker-agent/\(agentKey):v\(version)" }
 
-    /// The engine, or `.deployFailed` saying this host cannot run images (no podman nor docker).
+    /// The engine, or `.deployFailed` saying why this host cannot run images: no podman nor
+    /// docker, or podman with an agent that is not root.
     func engine(for release: Release) throws -> ContainerEngine {
-        do { return try ContainerEngine.detect(storage: storage, path: enginePath) } catch {
+        let engine: ContainerEngine
+        do { engine = try ContainerEngine.detect(storage: storage, path: enginePath) } catch {
             throw RikerError(.deployFailed, "cannot run \(release.name) (a Dockerfile image) on this host: \(error.userMessage)")
         }
+        if let problem = Self.privilegeProblem(engine, euid: geteuid()) {
+            throw RikerError(.deployFailed, "cannot run \(release.name) (a Dockerfile image) on this host: \(problem)")
+        }
+        return engine
+    }
+
+    /// Riker runs podman rootful only (DESIGN.md §8): an agent that is not root says how to fix it
+    /// rather than fail inside podman. docker needs no more than access to its daemon.
+    static func privilegeProblem(_ engine: ContainerEngine, euid: uid_t) -> String? {
+        guard engine.kind == .podman, euid != 0 else { return nil }
+        let user = getpwuid(euid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(euid)"
+        return "riker-agent runs as \(user) and podman needs root: install the agent with images enabled "
+            + "(deploy/install-agent.sh --images, or RIKER_IMAGES=yes in deploy/user-data.sh)"
     }
 
     /// Makes `release`'s image runnable here. Throws `.deployFailed` when a blob is missing from

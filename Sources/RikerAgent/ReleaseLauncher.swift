@@ -13,6 +13,8 @@ struct ReleaseLauncher {
     let registry: ProcessRegistry
     let probe: any HealthProbe
     let clock: any Clock<Duration>
+    /// Who a slug release's processes run as (nil: the agent's user); image releases run in containers.
+    var appUser: AppUser?
     static let tick: Duration = .milliseconds(100)
 
     /// Thrown when the agent is told to stop while a release is being checked.
@@ -27,7 +29,9 @@ struct ReleaseLauncher {
         if release.image != nil {
             new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
         } else {
-            new = RunningRelease(release: release, directory: try await installer.install(release), paths: paths)
+            let directory = try await installer.install(release)
+            if let appUser { try await Blocking.run { try appUser.handOver(directory) } }
+            new = RunningRelease(release: release, directory: directory, paths: paths, user: appUser)
         }
         if let port = new.webPort {
             new.healthURL = "http://127.0.0.1:\(port)" + settings.healthPath

@@ -18,7 +18,7 @@ final class RunningRelease: @unchecked Sendable {
     var version: Int { release.version }
     var web: AppProcess? { processes.first { $0.type == "web" } }
 
-    init(release: Release, directory: URL, paths: AgentDirectory) {
+    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser? = nil) {
         self.release = release
         self.directory = directory
         let port = release.processTypes["web"] != nil ? Self.ephemeralPort() : nil
@@ -26,10 +26,10 @@ final class RunningRelease: @unchecked Sendable {
         // web first, then the rest in name order, so logs and status read the same every time.
         let types = release.processTypes.keys.sorted { ($0 == "web" ? 0 : 1, $0) < ($1 == "web" ? 0 : 1, $1) }
         processes = types.map { type in
-            AppProcess(type: type, release: release.version,
-                       spec: ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
-                                                     directory: directory, webPort: port),
-                       logFile: paths.log(release.version, type))
+            let spec = ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
+                                               directory: directory, webPort: port)
+            return AppProcess(type: type, release: release.version, spec: user.map { $0.wrap(spec) } ?? spec,
+                              logFile: paths.log(release.version, type))
         }
     }
 

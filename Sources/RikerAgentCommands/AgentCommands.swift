@@ -37,6 +37,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("container-storage"),
             help: "The container engine's storage for image releases (default: DIR/containers; riker serve passes its own).")
     var containerStorage: String?
+    @Option(name: .customLong("app-user"),
+            help: "When the agent runs as root (for image releases), run slug releases' processes as this account.")
+    var appUser: String?
 
     func run() async throws {
         RikerLogging.bootstrap()
@@ -50,6 +53,7 @@ struct AgentRunCommand: AsyncParsableCommand {
                                        pollInterval: pollInterval ?? (store.hasPrefix("s3://") ? 2 : 0.2))
             options.grace = grace
             options.containerStorage = containerStorage.map(absoluteURL)
+            options.appUser = try appUser.map(AppUser.init(name:))
             return Agent(options: options, store: releaseStore)
         }
     }

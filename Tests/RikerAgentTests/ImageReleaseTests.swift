@@ -252,8 +252,8 @@ final class ImageHarness {
             image: ImageArtifact(manifest: built.manifest, config: built.config, image: built.imageConfig)))
     }
 
-    func get(_ port: Int) -> String? {
-        guard let r = try? HTTPClient.get("http://127.0.0.1:\(port)/", timeout: 3), r.status == 200 else { return nil }
+    func get(_ port: Int, _ path: String = "/") -> String? {
+        guard let r = try? HTTPClient.get("http://127.0.0.1:\(port)\(path)", timeout: 3), r.status == 200 else { return nil }
         return String(decoding: r.body, as: UTF8.self)
     }
 
