@@ -105,7 +105,11 @@ struct ImageInstaller: Sendable {
     }
 
     /// Downloads the manifest, config and layers the local layout lacks (or holds corrupt).
+    /// The layout is the agent's alone (0700): an image config records the values of the
+    /// build args its RUN steps used, and slug processes may run on this host too.
     private func fetch(_ image: ImageArtifact, release: Release) async throws {
+        try FileManager.default.createDirectory(at: layout, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard chmod(layout.path, 0o700) == 0 else { throw RikerError.posix("cannot protect", path: layout.path) }
         let manifestData = try await blob(image.manifest, release: release)
         let manifest = try OCI.decode(OCIManifest.self, from: manifestData, what: "the image manifest of \(release.name)")
         guard manifest.config.digest == image.config else {

@@ -61,6 +61,10 @@ import Testing
         #expect(try server.manifest("box", 1, env: "staging") == v1)
         #expect(server.storedBlobs("box") == blobs)
         #expect(body(url) == "one", "production keeps serving")
+
+        // A restart of riker serve stops the containers with their agents and brings both back.
+        try server.restartServe()
+        #expect(eventually(timeout: 60) { body(url) == "one" && body(stagingURL) == "one" })
     }
 
     @Test func failingRunStepRejectsThePushWithItsOutputAndTheOldImageKeepsServing() throws {

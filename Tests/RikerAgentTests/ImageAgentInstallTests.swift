@@ -153,6 +153,8 @@ struct ImageAgentInstallTests {
 
             try await h.store.setDesired("demo", "production", instance: "i-img", DesiredRelease(release: image.version, deploy: "d1"))
             #expect(await h.eventually(timeout: 60) { h.get(port) == "image served\n" }, "\(agentLog())")
+            let layout = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("images").path)
+            #expect((layout[.posixPermissions] as? NSNumber)?.intValue == 0o700, "the fetched blobs are the agent's alone")
 
             // A slug release of the same app: its web process runs as nobody, in a directory it owns.
             let src = h.podman.temp.path("slug-src")
