@@ -115,9 +115,9 @@ struct ImageAgentInstallTests {
         #expect(ImageInstaller.privilegeProblem(engine, euid: 65534) == "riker-agent runs as nobody and podman needs root: install the agent with images enabled (deploy/install-agent.sh --images, or RIKER_IMAGES=yes in deploy/user-data.sh)")
     }
 
-    /// The drop-in's command, run for real as root (the account `riker` replaced by `nobody`,
-    /// paths inside a temp dir): it serves an image release with podman, then a slug release whose
-    /// process runs as the app account and can write its own directory.
+    /// The drop-in's command, run for real as root in the unit's confinement (the account `riker`
+    /// replaced by `nobody`, paths inside a temp dir): it serves an image release with podman, then
+    /// a slug release whose process runs as the app account and can write its own directory.
     @Test func theDropInCommandRunsImagesAsRootAndSlugProcessesAsTheAppUser() async throws {
         try await withImageHarness { h in
             let ctx = try h.podman.context("app", files: ["Dockerfile": ImageReleaseTests.httpd, "www/index.html": "image served\n"])
@@ -140,7 +140,17 @@ struct ImageAgentInstallTests {
             }
             let log = h.podman.temp.path("agent.log")
             let fd = open(log.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            var spec = ProcessSpec(words[0], Array(words.dropFirst()))
+            // The unit's confinement, as systemd would apply it: NoNewPrivileges=true, and
+            // ProtectSystem=full (/usr and /etc read-only) but for the drop-in's ReadWritePaths.
+            let unit = try Self.text("riker-agent.service") + (try Self.text("riker-agent-images.conf"))
+            #expect(unit.contains("\nNoNewPrivileges=true\n") && unit.contains("\nProtectSystem=full\n"))
+            let writable = unit.split(separator: "\n").filter { $0.hasPrefix("ReadWritePaths=") }
+                .flatMap { $0.dropFirst("ReadWritePaths=".count).split(separator: " ").map(String.init) }
+            for path in writable { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+            let confine = ["/usr", "/etc"].map { "mount --bind \($0) \($0) && mount -o remount,bind,ro \($0) && " }.joined()
+                + writable.map { "mount --bind \($0) \($0) && mount -o remount,bind,rw \($0) && " }.joined()
+            var spec = ProcessSpec("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
+                                                        confine + #"exec /usr/bin/setpriv --no-new-privs "$@""#, "confine"] + words)
             spec.stdout = .fd(fd); spec.stderr = .fd(fd)
             let agent = try ChildProcess.spawn(spec)
             close(fd)
