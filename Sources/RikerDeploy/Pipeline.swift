@@ -72,7 +72,8 @@ public struct Pipeline {
             version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: built.builder,
             processTypes: built.processTypes, artifact: built.key, sha256: built.sha256, size: built.size,
             config: config, createdBy: request.createdBy,
-            description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))"), image: built.image))
+            description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))"), image: built.image,
+            unpackedSize: built.unpackedSize))
         output.step("Released \(release.name) (\(short))")
         return release
     }
@@ -85,6 +86,8 @@ public struct Pipeline {
         var sha256: String
         var size: Int64
         var image: ImageArtifact?
+        /// A slug's unpacked size (the agent's cap when unpacking it).
+        var unpackedSize: Int64? = nil
     }
 
     /// Compiles `buildDir` with buildpacks and stores it as a slug (unless an identical one is stored).
@@ -94,15 +97,29 @@ public struct Pipeline {
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
             tmpDir: work, timeout: settings.timeout, output: output, sourceVersion: request.commit,
             user: try buildUser(request.app), trustedBuildpackDirs: ServerConfig.buildpackDirs(paths))
+        // Packing counts against the build's time limit, and the slug against build.max_slug_mb.
+        let limits = SlugLimits(
+            maxBytes: settings.maxSlugBytes, limitName: "build.max_slug_mb=\(settings.maxSlugMB)",
+            raiseHint: "raise it with apps:set \(request.app) build.max_slug_mb=N",
+            deadline: Date().addingTimeInterval(settings.timeout),
+            deadlineName: "the build time limit (build.timeout_seconds=\(Int(settings.timeout.rounded())))")
         let result = try await Blocking.run { try Builder.build(buildRequest) }
 
         output.step("Compressing...")
-        let slug = try await Blocking.run { try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd) }
+        let slug: PackedSlug
+        do {
+            slug = try await Blocking.run {
+                try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd, limits: limits)
+            }
+        } catch let e as RikerError {
+            throw RikerError(.buildFailed, e.message)
+        }
         output.detail("Done: \(humanSize(slug.size))")
         let stored = try await store.storeSlug(app: request.app, file: slug.file, sha256: slug.sha256, ext: slug.compression.fileExtension,
                                                tags: ["app": request.app, "env": request.env, "commit": request.commit])
         if !stored.uploaded { output.detail("Identical slug already stored") }
-        return Artifact(builder: result.builder, processTypes: result.processTypes, key: stored.key, sha256: slug.sha256, size: slug.size, image: nil)
+        return Artifact(builder: result.builder, processTypes: result.processTypes, key: stored.key, sha256: slug.sha256, size: slug.size,
+                        image: nil, unpackedSize: slug.unpackedSize)
     }
 
     /// Builds, releases and deploys. A deploy failure rolls back and throws `.deployFailed`.

@@ -24,6 +24,9 @@ public struct Release: Codable, Sendable, Equatable {
     /// For builder `dockerfile`: the image, stored blob by blob. Nil for slug releases (and in
     /// every release.json written before images existed, which therefore still decode).
     public var image: ImageArtifact?
+    /// What the slug's files add up to unpacked (apparent sizes): the agent refuses a slug whose
+    /// entries add up to more. Nil in images and in releases written before it was recorded.
+    public var unpackedSize: Int64?
 
     enum CodingKeys: String, CodingKey {
         case version, app, env, commit, ref, builder
@@ -33,16 +36,18 @@ public struct Release: Codable, Sendable, Equatable {
         case createdBy = "created_by"
         case description
         case image
+        case unpackedSize = "unpacked_size"
     }
 
     public init(version: Int, app: String, env: String, commit: String, ref: String, builder: String,
                 processTypes: [String: String], artifact: String, sha256: String, size: Int64,
                 config: [String: String], createdAt: Date = Date(), createdBy: String, description: String,
-                image: ImageArtifact? = nil) {
+                image: ImageArtifact? = nil, unpackedSize: Int64? = nil) {
         self.version = version; self.app = app; self.env = env; self.commit = commit; self.ref = ref
         self.builder = builder; self.processTypes = processTypes; self.artifact = artifact
         self.sha256 = sha256; self.size = size; self.config = config; self.createdAt = createdAt
         self.createdBy = createdBy; self.description = description; self.image = image
+        self.unpackedSize = unpackedSize
     }
 
     public var name: String { "v\(version)" }
