@@ -43,7 +43,9 @@ struct ImageReleaseTests {
             let port = try #require(running.webPort)
             #expect(await h.eventually { h.get(port) == "hello from the image\n" })
             #expect(await h.eventually { h.log(release, "worker").contains("worker sees hunter2 on worker.1") })
-            let envFile = installed.directory.appendingPathComponent(".riker-env-web")
+            // The env file is the agent's (0600 in its 0700 env/ dir), not in the release dir.
+            #expect(!FileManager.default.fileExists(atPath: installed.directory.appendingPathComponent(".riker-env-web").path))
+            let envFile = h.paths.envFile(release.version, "web")
             #expect((try FileManager.default.attributesOfItem(atPath: envFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             #expect(try String(contentsOf: envFile, encoding: .utf8).contains("PORT=8080\n"))
             for p in running.processes {
