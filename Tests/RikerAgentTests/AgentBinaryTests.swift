@@ -37,7 +37,7 @@ struct AgentBinaryTests {
 
     @Test func sigtermStopsTheAppProcessesAndExitsZero() async throws {
         try await withHarness { h in
-            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"])
+            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"], formation: ["web": 1, "worker": 1])
             try await h.setDesired(1, deploy: "d1")
             let (agent, log) = try Self.spawn(h, Self.runArguments(h))
             defer { agent.terminate(grace: 1) }

@@ -30,7 +30,7 @@ struct AgentDeployTests {
             #expect(env["RIKER_RELEASE"] == "v1")
             #expect(env["HOME"] == h.agentDir.appendingPathComponent("releases/v1").path)
             #expect(env["PORT"].flatMap(Int.init) != h.port)
-            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.log"), encoding: .utf8)
+            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.1.log"), encoding: .utf8)
             #expect(log.contains("listening on"))
         }
     }
@@ -73,8 +73,7 @@ struct AgentDeployTests {
             #expect(failed.release == 1)
             #expect(failed.healthy)
             let error = try #require(failed.error)
-            #expect(error.contains("web did not answer http://127.0.0.1:"))
-            #expect(error.contains("/healthz within 2s"))
+            #expect(error.hasPrefix("web.1 of v2 did not pass its health check GET /healthz within 2s: it got no answer"), "\(error)")
             #expect(h.answer()?.release == "v1")
 
             // Not retried for the same deploy: the status stays as it is.
@@ -115,7 +114,7 @@ struct AgentDeployTests {
             #expect(await h.eventually { (h.answer()?.pid).map { $0 != first.pid } ?? false })
             let after = try await h.waitRunning(1, deploy: "d1")
             #expect(after.state == .running)
-            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.log"), encoding: .utf8)
+            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.1.log"), encoding: .utf8)
             #expect(log.contains("killed by signal 9"))
         }
     }
@@ -156,7 +155,7 @@ struct AgentDeployTests {
 
     @Test func stoppingTheAgentStopsTheAppProcesses() async throws {
         try await withHarness { h in
-            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"])
+            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"], formation: ["web": 1, "worker": 1])
             try await h.setDesired(1, deploy: "d1")
             h.startAgent()
             try await h.waitRunning(1, deploy: "d1")

@@ -42,7 +42,7 @@ struct ImageReleaseTests {
 
             let port = try #require(running.webPort)
             #expect(await h.eventually { h.get(port) == "hello from the image\n" })
-            #expect(await h.eventually { h.log(release, "worker").contains("worker sees hunter2 on worker.1") })
+            #expect(await h.eventually { h.log(release, "worker.1").contains("worker sees hunter2 on worker.1") })
             let envFile = installed.directory.appendingPathComponent(".riker-env-web")
             #expect((try FileManager.default.attributesOfItem(atPath: envFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             #expect(try String(contentsOf: envFile, encoding: .utf8).contains("PORT=8080\n"))
