@@ -174,7 +174,7 @@ public actor Agent: Service {
         } catch {
             let failure = (error as? ReleaseLauncher.Failure)?.report ?? FailureReport(summary: error.userMessage)
             let message = failure.text
-            logger.error("v\(version) failed: \(failure.summary)")
+            logger.error("v\(version) failed: \(([failure.summary] + failure.lines).joined(separator: "\n"))")
             if options.pinnedRelease == nil {
                 do { try failures.record(release: version, deploy: deploy ?? "", error: message) } catch {
                     logger.warning("cannot remember the failure of v\(version): \(error.userMessage)")
@@ -182,7 +182,7 @@ public actor Agent: Service {
             }
             await report(.failed, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false,
                          error: message, deploy: deploy)
-            if options.pinnedRelease != nil { fatal = error; stop() }
+            if options.pinnedRelease != nil { fatal = error is ReleaseLauncher.Failure ? RikerError(.deployFailed, failure.summary) : error; stop() }
             return
         }
         proxy?.target = new.webPort

@@ -119,7 +119,8 @@ struct AgentBinaryTests {
             defer { agent.terminate(grace: 1) }
             #expect(agent.wait(timeout: 20)?.code == 1)
             let output = try String(contentsOf: log, encoding: .utf8)
-            #expect(output.contains("riker-agent: web of v1 exited (exit code 1) during the health check: no such module"))
+            #expect(output.contains("riker-agent: web.1 of v1 exited (exit code 1) during the health check\n"), "\(output)")
+            #expect(output.contains("web.1's last line:\n  no such module"), "\(output)")
             // The reason stays in the status the agent left behind.
             let status = try #require(try await h.store.status(h.app, h.env, instance: "box-7"))
             #expect(status.state == .stopped && status.target == 1 && status.release == nil)
