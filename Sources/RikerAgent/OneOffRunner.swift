@@ -9,8 +9,9 @@ import RikerRelease
 /// The release phase (`release:` in the Procfile) and app.json's `scripts.postdeploy` run
 /// through it, on the deploying server.
 ///
-/// Each slug run starts from a freshly unpacked copy (what one run writes, the next does not
-/// see), as a one-off dyno does; the downloaded slug is kept for the next run.
+/// Runs of one release share its unpacked copy (the release command's and postdeploy's);
+/// copies of other releases are removed while the command runs (deleting thousands of files
+/// can take seconds, which a deploy should not wait for on top of its command).
 public struct OneOffRunner: Sendable {
     public let store: any ReleaseStore
     public let paths: AgentDirectory
@@ -22,7 +23,10 @@ public struct OneOffRunner: Sendable {
         self.store = store
         paths = AgentDirectory(directory)
         self.containerStorage = containerStorage
-        logger = RikerLogging.logger("one-off")
+        // Its output goes to the pusher: only what needs attention, not each download and unpack.
+        var logger = RikerLogging.logger("one-off")
+        logger.logLevel = .warning
+        self.logger = logger
     }
 
     /// How a run ended: the command's exit status, and whether it was stopped for taking too long.
@@ -44,9 +48,10 @@ public struct OneOffRunner: Sendable {
 
         let installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
         let dir = try await installer.install(release)
-        defer { removeRun(dir, keeping: release.sha256) }
+        async let pruned: Void = Blocking.run { installer.prune(keep: 0, protected: [release.version]) }
         let spec = ReleaseEnvironment.spec(type: type, command: command, release: release, directory: dir, webPort: nil)
         let result = try await Blocking.run { try ProcessRunner.run(spec, timeout: timeout, onLine: onLine) }
+        await pruned
         return Result(status: result.status, timedOut: result.timedOut)
     }
 
@@ -71,14 +76,5 @@ public struct OneOffRunner: Sendable {
         }
         await Blocking.run { installer.prune(keep: 1, protected: [release.version]) }
         return Result(status: result.status, timedOut: result.timedOut)
-    }
-
-    /// Removes the unpacked copy a run used, and cached slugs other than `sha256`'s.
-    private func removeRun(_ dir: URL, keeping sha256: String) {
-        let fm = FileManager.default
-        try? fm.removeItem(at: dir)
-        for file in (try? fm.contentsOfDirectory(atPath: paths.cache.path)) ?? [] where !file.hasPrefix(sha256.lowercased() + ".") {
-            try? fm.removeItem(at: paths.cache.appendingPathComponent(file))
-        }
     }
 }
