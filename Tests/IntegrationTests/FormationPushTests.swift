@@ -71,6 +71,21 @@ import Testing
         #expect(!bad.output.contains("Deploying v4"), "no instance was touched")
         #expect(try httpGet(url + "/version.txt")?.body == "one\n")
         #expect(try server.riker(["apps:info", "kinds", "--json"]).output.contains("\"current\" : 3"))
+
+        // One that runs too long is stopped, with the same outcome.
+        #expect(try server.riker(["apps:set", "kinds", "deploy.release_timeout_seconds=1"]).succeeded)
+        try repo.write("Procfile", "web: exec python3 -m http.server $PORT\nrelease: echo waiting for the database; exec sleep 60\n")
+        try repo.commitAll("migration that hangs")
+        let slow = try server.push(repo.url, app: "kinds")
+        #expect(!slow.succeeded)
+        #expect(slow.output.contains("       waiting for the database"), "\(slow.output)")
+        #expect(slow.output.contains("v5 was not deployed: the release command did not finish within 1s (deploy.release_timeout_seconds) and was stopped; v3 is still serving"), "\(slow.output)")
+        #expect(try httpGet(url + "/version.txt")?.body == "one\n")
+
+        // A rollback is a new release too: its release command runs, and the scale stays.
+        let back = try server.riker(["rollback", "kinds"])
+        #expect(back.succeeded && back.output.contains("release phase of v6 as release.1"), "\(back.output)")
+        #expect(try server.riker(["ps", "kinds"]).output.contains("    worker.1  up"))
     }
 
     @Test func aDjangoAppMigratesServesItsStaticFilesAndFollowsAppJson() throws {
