@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
@@ -49,7 +50,9 @@ let package = Package(
         ], swiftSettings: v5),
 
         // Paths, names, errors, Heroku-style output, processes, files: what every layer shares.
-        .target(name: "RikerCore", dependencies: ["CRikerSystem", .product(name: "Logging", package: "swift-log")], swiftSettings: v5),
+        .target(name: "RikerCore", dependencies: [
+            "CRikerSystem", .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+        ], swiftSettings: v5),
         // The release store (local directory or S3) and the records kept in it.
         .target(name: "RikerRelease", dependencies: ["RikerCore", "RikerAWS", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // Checkout → builder detection → buildpack compile → slug directory.
@@ -64,6 +67,13 @@ let package = Package(
             "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: v5),
+        // App logs: capture of process output, shipping to the store, reading back, syslog drains.
+        .target(name: "RikerLogs", dependencies: [
+            "RikerCore", "RikerRelease",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
@@ -93,6 +103,7 @@ let package = Package(
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerLogsTests", dependencies: ["RikerLogs", "RikerCore", "RikerRelease", "RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -58,7 +58,7 @@ public actor Agent: Service {
         imageInstaller = ImageInstaller(store: store, paths: paths, logger: logger, storage: options.containerStorage)
         wanted = WantedRelease(options: options, store: store, logger: logger)
         launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe,
-                                   clock: clock, logger: logger)
+                                   clock: clock, user: options.appUser, logger: logger)
         supervisor = ProcessSupervisor(registry: registry, probe: probe, logger: logger)
     }
 
@@ -76,11 +76,12 @@ public actor Agent: Service {
     /// Throws `.locked` when another agent holds `DIR/agent.lock`, `.io` when the port cannot be
     /// bound, and, for a pinned release, the reason its install failed.
     public func run() async throws {
-        try FileManager.default.createDirectory(at: paths.dir, withIntermediateDirectories: true)
+        try paths.create()
         guard let lock = try FileLock.tryLock(paths.lock) else {
             throw RikerError(.locked, "another riker-agent is running in \(paths.dir.path) (it holds agent.lock); stop it first")
         }
         defer { lock.unlock() }
+        if let me = ProcessIdentity.of(getpid()) { try? AtomicFile.write(Data("\(me)\n".utf8), to: paths.agentPID) }
         await Blocking.run { [registry, imageInstaller] in
             _ = registry.killLeftovers(grace: 5)
             imageInstaller.removeLeftovers()
@@ -144,6 +145,14 @@ public actor Agent: Service {
         }
         if options.pinnedRelease == nil, let failed = failures.failure(release: wanted.release, deploy: wanted.deploy),
            deploy != nil || Date().timeIntervalSince(failed.failedAt) < Self.retryWithoutDeploy {
+            // Nothing runs (the agent restarted) and what it is told to run fails: serve the last
+            // release that was healthy here rather than nothing, until a deploy fixes `desired`.
+            if running == nil, let fallback = lastHealthy(), fallback != wanted.release,
+               failures.failure(release: fallback, deploy: "") == nil {
+                logger.warning("v\(wanted.release) failed here; falling back to v\(fallback), the last release that was healthy here")
+                await install(fallback, deploy: nil)
+                if running?.version == fallback { lastStatus = nil }
+            }
             // Already failed here for this deploy (maybe before a restart): say so again, once.
             if lastStatus?.state != .failed || lastStatus?.target != wanted.release || lastStatus?.deploy != deploy {
                 logger.info("not retrying v\(wanted.release): it failed here\(deploy.map { " for deploy \($0)" } ?? "") at \(failed.failedAt)")
@@ -187,6 +196,7 @@ public actor Agent: Service {
         }
         proxy?.target = new.webPort
         running = new
+        try? AtomicFile.write(Data("v\(version)\n".utf8), to: paths.lastHealthy)
         logger[metadataKey: "release"] = "v\(version)"
         logger.info("v\(version) is running\(new.webPort.map { " (web on internal port \($0))" } ?? "")")
         await report(.running, release: version, target: nil, healthy: new.webHealthy, deploy: deploy)
@@ -196,6 +206,10 @@ public actor Agent: Service {
             installer.prune(keep: keep, protected: [version])
             imageInstaller.prune(keep: keep, protected: [version])
         }
+    }
+
+    private func lastHealthy() -> Int? {
+        (try? AtomicFile.read(paths.lastHealthy)).flatMap { $0.flatMap { parseVersion(String(decoding: $0, as: UTF8.self)) } }
     }
 
     /// The app env's deploy settings (health path, timeout), read from the store for each install.

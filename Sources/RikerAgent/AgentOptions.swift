@@ -1,4 +1,5 @@
 import Foundation
+import RikerCore
 
 /// How one agent runs: which store and app env it serves, where it keeps its files, where it listens.
 public struct AgentOptions: Sendable {
@@ -21,6 +22,9 @@ public struct AgentOptions: Sendable {
     /// The container engine's storage for image releases (nil: `DIR/containers`). The local
     /// target shares the server's, so an image built there needs no transfer.
     public var containerStorage: URL?
+    /// The unprivileged user the app's processes run as when the agent runs as root (the local
+    /// target: one per app, see `AppUsers`); nil: the agent's own user.
+    public var appUser: AppUser?
     /// Run exactly this release and nothing else (`riker-agent deploy`): the store is not polled,
     /// a failed install ends `run()` with the error (and is not remembered in `failures.json`:
     /// running the same release again tries again). Status is still written, under `instanceID`.

@@ -28,6 +28,9 @@ final class ContainerRelease: @unchecked Sendable {
     /// The port a web container listens on when its image EXPOSEs none (Heroku's Docker default).
     static let defaultContainerPort = 5000
 
+    /// The env file each container reads (the agent's, 0600 in a 0700 directory).
+    let envFiles: [String: URL]
+
     init(release: Release, image: InstalledImage, paths: AgentDirectory) {
         self.release = release
         self.image = image
@@ -42,18 +45,17 @@ final class ContainerRelease: @unchecked Sendable {
             return AppProcess(type: type, index: index, release: release.version,
                               spec: Self.spec(name: Self.containerName(image, version: release.version, type: name),
                                               command: release.processTypes[type] ?? "", release: release, image: image,
-                                              envFile: Self.envFile(image.directory, type: name),
+                                              envFile: paths.envFile(release.version, name),
                                               hostPort: type == "web" ? port : nil, containerPort: containerPort),
                               logFile: paths.log(release.version, name))
         }
+        envFiles = Dictionary(uniqueKeysWithValues: processes.map { ($0.name, paths.envFile(release.version, $0.name)) })
     }
 
     /// The container name of one process (`web.1`) or one-off type: unique per agent, release and process.
     static func containerName(_ image: InstalledImage, version: Int, type: String) -> String {
         "riker-\(image.agentKey)-v\(version)-\(type)"
     }
-
-    static func envFile(_ directory: URL, type: String) -> URL { directory.appendingPathComponent(".riker-env-\(type)") }
 
     /// The foreground `run` of one container called `name`, with its environment in `envFile`.
     static func spec(name: String, command: String, release: Release, image: InstalledImage, envFile: URL, hostPort: Int?,
@@ -92,7 +94,7 @@ final class ContainerRelease: @unchecked Sendable {
     func start(registry: ProcessRegistry) throws {
         for p in processes {
             try Self.writeEnvFile(Self.environment(type: p.type, index: p.index, release: release, containerPort: containerPort),
-                                  to: Self.envFile(directory, type: p.name), release: release)
+                                  to: envFiles[p.name]!, release: release)
         }
         if image.engine.kind == .docker {
             for p in processes { _ = try? image.engine.run(["rm", "--force", Self.containerName(image, version: version, type: p.name)], timeout: 60) }
@@ -140,6 +142,8 @@ final class ContainerRelease: @unchecked Sendable {
             }
             text += "\(key)=\(value)\n"
         }
+        let dir = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try AtomicFile.write(Data(text.utf8), to: file, mode: 0o600)
     }
 }

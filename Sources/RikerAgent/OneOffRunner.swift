@@ -5,7 +5,8 @@ import RikerRelease
 
 /// Runs one command of a release once, outside supervision, the way the agent runs the
 /// release's processes: the slug unpacked (or the image loaded) into an agent directory of its
-/// own, the release's config as environment, `.profile.d` sourced, `DYNO=TYPE.1`, no `PORT`.
+/// own, as the app's unprivileged user when one is given, the release's config as environment,
+/// `.profile.d` sourced, `DYNO=TYPE.1`, no `PORT`.
 /// The release phase (`release:` in the Procfile) and app.json's `scripts.postdeploy` run
 /// through it, on the deploying server.
 ///
@@ -17,12 +18,15 @@ public struct OneOffRunner: Sendable {
     public let paths: AgentDirectory
     /// podman's `--root` for image releases (the server's own, so images it built need no transfer).
     public let containerStorage: URL?
+    /// The app's own unprivileged user slug commands run as (nil: this process's user).
+    public let user: AppUser?
     let logger: Logger
 
-    public init(store: any ReleaseStore, directory: URL, containerStorage: URL? = nil) {
+    public init(store: any ReleaseStore, directory: URL, containerStorage: URL? = nil, user: AppUser? = nil) {
         self.store = store
         paths = AgentDirectory(directory)
         self.containerStorage = containerStorage
+        self.user = user
         // Its output goes to the pusher: only what needs attention, not each download and unpack.
         var logger = RikerLogging.logger("one-off")
         logger.logLevel = .warning
@@ -43,13 +47,13 @@ public struct OneOffRunner: Sendable {
     /// no container engine for an image) or the command cannot be started.
     public func run(_ release: Release, type: String, command: String, timeout: Double,
                     onLine: @escaping @Sendable (String) -> Void) async throws -> Result {
-        try FileManager.default.createDirectory(at: paths.dir, withIntermediateDirectories: true)
+        try paths.create()
         if release.image != nil { return try await runInContainer(release, type: type, command: command, timeout: timeout, onLine: onLine) }
 
         let installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
-        let dir = try await installer.install(release)
+        let dir = try await installer.install(release, for: user)
         async let pruned: Void = Blocking.run { installer.prune(keep: 0, protected: [release.version]) }
-        let spec = ReleaseEnvironment.spec(type: type, command: command, release: release, directory: dir, webPort: nil)
+        let spec = try ReleaseEnvironment.spec(type: type, command: command, release: release, directory: dir, webPort: nil, user: user)
         let result = try await Blocking.run { try ProcessRunner.run(spec, timeout: timeout, onLine: onLine) }
         await pruned
         return Result(status: result.status, timedOut: result.timedOut)
@@ -60,7 +64,7 @@ public struct OneOffRunner: Sendable {
         let installer = ImageInstaller(store: store, paths: paths, logger: logger, storage: containerStorage)
         let image = try await installer.install(release)
         let containerPort = release.image?.port ?? ContainerRelease.defaultContainerPort
-        let envFile = ContainerRelease.envFile(image.directory, type: type)
+        let envFile = paths.envFile(release.version, type)
         defer { try? FileManager.default.removeItem(at: envFile) }
         try ContainerRelease.writeEnvFile(ContainerRelease.environment(type: type, index: 1, release: release, containerPort: containerPort),
                                           to: envFile, release: release)

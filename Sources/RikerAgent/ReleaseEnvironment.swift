@@ -28,9 +28,13 @@ enum ReleaseEnvironment {
         return env
     }
 
-    /// Writes `DIR/.riker-env` (mode 0600) with the web environment, for debugging on the instance.
-    static func writeDebugFile(_ env: [String: String], in directory: URL) throws {
-        try AtomicFile.write(Data(EnvFile.encode(env).utf8), to: directory.appendingPathComponent(".riker-env"), mode: 0o600)
+    /// Writes a process's environment to `file` (0600 in a 0700 directory of the agent's), for
+    /// debugging on the instance: never inside the release dir, which the app serves and owns.
+    static func writeDebugFile(_ env: [String: String], to file: URL) throws {
+        let dir = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        chmod(dir.path, 0o700)
+        try AtomicFile.write(Data(EnvFile.encode(env).utf8), to: file, mode: 0o600)
     }
 
     /// Runs a Procfile command the way Heroku does: in the app dir, after sourcing `.profile.d/*.sh`.
@@ -41,12 +45,14 @@ enum ReleaseEnvironment {
     exec "$BASH" -c "$1"
     """
 
-    static func spec(type: String, index: Int = 1, command: String, release: Release, directory: URL, webPort: Int?) -> ProcessSpec {
+    /// The spec of one process (`type.index`): as `user` when given (the app's own unprivileged uid).
+    static func spec(type: String, index: Int = 1, command: String, release: Release, directory: URL, webPort: Int?,
+                     user: AppUser?) throws -> ProcessSpec {
         let bash = FileManager.default.isExecutableFile(atPath: "/bin/bash") ? "/bin/bash" : "/usr/bin/bash"
         var spec = ProcessSpec(bash, ["-c", launcher, "riker-\(type)", command],
                                environment: forProcess(type, index: index, release: release, directory: directory, webPort: webPort),
                                workingDirectory: directory)
         spec.stdin = .null
-        return spec
+        return try user?.wrap(spec) ?? spec
     }
 }

@@ -15,14 +15,15 @@ struct ReleaseInstaller: Sendable {
     /// last, before the dir is renamed into place, so its presence means the unpack completed.
     static let marker = ".riker-slug"
 
-    /// Returns `releases/vN`, unpacked and intact.
-    func install(_ release: Release) async throws -> URL {
+    /// Returns `releases/vN`, unpacked and intact, owned by `user` (0700) when one is given:
+    /// the app may write its own files, no other app may read them.
+    func install(_ release: Release, for user: AppUser? = nil) async throws -> URL {
         let sha = release.sha256.lowercased()
         guard sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
             throw RikerError(.invalidInput, "\(release.name) of \(release.app) has no valid sha256 ('\(release.sha256.prefix(70))')")
         }
         let dir = paths.release(release.version)
-        if Self.unpackedSlug(in: dir) == sha {
+        if Self.unpackedSlug(in: dir) == sha, user.map({ Self.isOwned(dir, by: $0) }) ?? true {
             logger.info("reusing unpacked \(release.name)")
             return dir
         }
@@ -35,6 +36,7 @@ struct ReleaseInstaller: Sendable {
                 throw RikerError(.deployFailed, "cannot unpack the slug of \(release.name) (\(release.artifact)): \(error.userMessage)")
             }
             try AtomicFile.write(Data((sha + "\n").utf8), to: staging.appendingPathComponent(Self.marker))
+            if let user { try await Blocking.run { try user.own(staging, mode: 0o700) } }
             if FileManager.default.fileExists(atPath: dir.path) { try FileManager.default.removeItem(at: dir) }
             guard rename(staging.path, dir.path) == 0 else { throw RikerError.posix("cannot move the unpacked slug to", path: dir.path) }
         } catch {
@@ -64,6 +66,11 @@ struct ReleaseInstaller: Sendable {
         }
         guard rename(tmp.path, cached.path) == 0 else { throw RikerError.posix("cannot move the slug to", path: cached.path) }
         return cached
+    }
+
+    static func isOwned(_ dir: URL, by user: AppUser) -> Bool {
+        var st = stat()
+        return stat(dir.path, &st) == 0 && st.st_uid == user.uid
     }
 
     /// The SHA-256 an unpacked release dir came from, or nil if it is absent or incomplete.

@@ -15,7 +15,9 @@ struct ReleaseLauncher {
     let registry: ProcessRegistry
     let probe: any HealthProbe
     let clock: any Clock<Duration>
-    var logger = RikerLogging.logger("agent")
+    /// The unprivileged user slug processes run as (nil: the agent's own, when it cannot switch).
+    let user: AppUser?
+    let logger: Logger
     static let tick: Duration = .milliseconds(100)
     /// Lines of a health check's answer body a failure report shows.
     static let bodyLines = 10
@@ -39,7 +41,7 @@ struct ReleaseLauncher {
         if release.image != nil {
             new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
         } else {
-            new = RunningRelease(release: release, directory: try await installer.install(release), paths: paths)
+            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user)
         }
         let check = WebHealthCheck(release: release, settings: settings)
         if let port = new.webPort {

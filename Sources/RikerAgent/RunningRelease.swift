@@ -19,24 +19,33 @@ final class RunningRelease: @unchecked Sendable {
     var version: Int { release.version }
     var web: AppProcess? { processes.first { $0.type == "web" } }
 
-    init(release: Release, directory: URL, paths: AgentDirectory) {
+    /// Where each process's environment is written for debugging (the agent's, not the app's).
+    let envFiles: [String: URL]
+
+    /// Throws when a process's program cannot be found (no setpriv to drop to `user`).
+    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?) throws {
         self.release = release
         self.directory = directory
         // web first, then the rest in name order, so logs and status read the same every time.
         let planned = release.effectiveFormation.processes(of: release.processTypes)
         let port = planned.contains { $0.type == "web" } ? Self.ephemeralPort() : nil
         webPort = port
-        processes = planned.map { type, index in
+        processes = try planned.map { type, index in
             AppProcess(type: type, index: index, release: release.version,
-                       spec: ReleaseEnvironment.spec(type: type, index: index, command: release.processTypes[type]!, release: release,
-                                                     directory: directory, webPort: port),
+                       spec: try ReleaseEnvironment.spec(type: type, index: index, command: release.processTypes[type]!, release: release,
+                                                         directory: directory, webPort: port, user: user),
                        logFile: paths.log(release.version, "\(type).\(index)"))
         }
+        envFiles = Dictionary(uniqueKeysWithValues: processes.map { ($0.name, paths.envFile(release.version, $0.name)) })
     }
 
     /// Starts every process; on failure stops the ones already started and rethrows.
     func start(registry: ProcessRegistry) throws {
-        try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.base(release: release, directory: directory, port: webPort), in: directory)
+        for p in processes {
+            try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.forProcess(p.type, index: p.index, release: release, directory: directory,
+                                                                                webPort: webPort),
+                                                  to: envFiles[p.name]!)
+        }
         for (i, p) in processes.enumerated() {
             do { try p.start(registry: registry) } catch {
                 for q in processes[..<i] { q.stop(grace: 0, registry: registry) }

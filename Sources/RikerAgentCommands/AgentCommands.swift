@@ -29,14 +29,14 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("instance-id"),
             help: "This instance's id in the store (instances/ID/desired and status). 'auto' or omitted: the EC2 instance id from IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT overrides where IMDS is).")
     var instanceID: String?
-    @Option(help: "The agent's directory (releases, cache, logs, lock).") var dir: String
-    @Option(help: "The port the app is served on.") var port: Int = 5000
-    @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
+    @OptionGroup var placement: PlacementOptions
     @Option(name: .customLong("poll-interval"), help: "Seconds between reads of desired (default 0.2 for a local store, 2 for S3).") var pollInterval: Double?
-    @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
     @Option(name: .customLong("container-storage"),
             help: "The container engine's storage for image releases (default: DIR/containers; riker serve passes its own).")
     var containerStorage: String?
+    @Option(name: .customLong("app-uid"),
+            help: "Run the app's processes as this unprivileged uid (and gid) when the agent runs as root (riker serve passes one per app).")
+    var appUID: UInt32?
 
     func run() async throws {
         RikerLogging.bootstrap()
@@ -46,10 +46,15 @@ struct AgentRunCommand: AsyncParsableCommand {
             let instanceID = try await resolvedInstanceID(instanceID)
             let releaseStore = try StoreLocator.open(store)
             var options = AgentOptions(storeURL: store, app: app, env: env, instanceID: instanceID,
-                                       dir: absoluteURL(dir), port: port, host: host,
+                                       dir: absoluteURL(placement.dir), port: placement.port, host: placement.host,
                                        pollInterval: pollInterval ?? (store.hasPrefix("s3://") ? 2 : 0.2))
-            options.grace = grace
+            options.grace = placement.grace
             options.containerStorage = containerStorage.map(absoluteURL)
+            if let appUID {
+                guard AppUser.canSwitch else { throw RikerError(.invalidInput, "--app-uid needs root and setpriv (util-linux)") }
+                guard appUID >= 1000 else { throw RikerError(.invalidInput, "--app-uid must be an unprivileged uid (1000 or more)") }
+                options.appUser = AppUser(uid: appUID, gid: appUID)
+            }
             return Agent(options: options, store: releaseStore)
         }
     }
@@ -63,10 +68,7 @@ struct AgentDeployCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "file:///STORE/apps/APP/ENV/releases/vN/release.json, a path of that shape, or its s3:// URL.") var releaseURL: String
-    @Option(help: "The agent's directory (releases, cache, logs, lock).") var dir: String
-    @Option(help: "The port the app is served on.") var port: Int = 5000
-    @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
-    @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
+    @OptionGroup var placement: PlacementOptions
     @Option(name: .customLong("instance-id"),
             help: "The id this agent reports its status under in the store (instances/ID/status); 'auto' asks IMDSv2.")
     var instanceID: String = "local"
@@ -78,12 +80,20 @@ struct AgentDeployCommand: AsyncParsableCommand {
             let location = try ReleaseLocation(parsing: releaseURL)
             let releaseStore = try StoreLocator.open(location.storeURL)
             var options = AgentOptions(storeURL: location.storeURL, app: location.app, env: location.env, instanceID: instanceID,
-                                       dir: absoluteURL(dir), port: port, host: host)
+                                       dir: absoluteURL(placement.dir), port: placement.port, host: placement.host)
             options.pinnedRelease = location.version
-            options.grace = grace
+            options.grace = placement.grace
             return Agent(options: options, store: releaseStore)
         }
     }
+}
+
+/// Where an agent keeps its files, serves the app, and how long processes get to stop.
+struct PlacementOptions: ParsableArguments {
+    @Option(help: "The agent's directory (releases, cache, logs, lock).") var dir: String
+    @Option(help: "The port the app is served on.") var port: Int = 5000
+    @Option(help: "The address the app is served on.") var host: String = "127.0.0.1"
+    @Option(help: "Seconds a process gets between SIGTERM and SIGKILL.") var grace: Double = 10
 }
 
 /// Runs the agent `make` builds as the one service of a ServiceGroup that shuts it down

@@ -48,6 +48,6 @@ public enum SlugArchive {
 
     /// Hex SHA-256 of a file, streamed.
     public static func sha256(of file: URL) throws -> String {
-        try FileDigest.sha256(of: file)
+        try FileDigest.sha256(of: file).hex
     }
 }

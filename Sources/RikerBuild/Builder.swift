@@ -22,12 +22,21 @@ public struct BuildRequest {
     public var output: Output
     /// The commit being built, given to buildpacks as `SOURCE_VERSION`.
     public var sourceVersion: String?
+    /// The app's own build user when Riker runs as root (see `AppUsers`); nil runs buildpacks
+    /// as the current user.
+    public var user: AppUser?
+    /// Directories the operator trusts to hold buildpacks (`buildpack_dirs` in riker.conf):
+    /// a local path or `file://` buildpack URL must lie inside one. Apps choose buildpack URLs
+    /// (`.buildpacks`, `BUILDPACK_URL`), so anything else on the server is off limits to them.
+    public var trustedBuildpackDirs: [URL] = []
 
     public init(app: String, env: String, buildDir: URL, cacheDir: URL, config: [String: String], builtinBuildpacks: URL,
-                buildpackCache: URL, tmpDir: URL, timeout: Double = 900, output: Output, sourceVersion: String? = nil) {
+                buildpackCache: URL, tmpDir: URL, timeout: Double = 900, output: Output, sourceVersion: String? = nil,
+                user: AppUser?, trustedBuildpackDirs: [URL] = []) {
         self.app = app; self.env = env; self.buildDir = buildDir; self.cacheDir = cacheDir; self.config = config
         self.builtinBuildpacks = builtinBuildpacks; self.buildpackCache = buildpackCache; self.tmpDir = tmpDir
         self.timeout = timeout; self.output = output; self.sourceVersion = sourceVersion
+        self.user = user; self.trustedBuildpackDirs = trustedBuildpackDirs
     }
 }
 
@@ -81,6 +90,7 @@ public enum Builder {
         try EnvDir.write(request.config, to: envDir)
 
         let (sources, explicit) = try selectSources(request)
+        for source in sources { try checkTrusted(source, request) }
         var packs: [Buildpack] = []
         for (i, source) in sources.enumerated() {
             let dir = packsDir.appendingPathComponent("\(i)")
@@ -99,7 +109,7 @@ public enum Builder {
             packs.append(Buildpack(source: source, dir: dir))
         }
 
-        let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout)
+        let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout, user: request.user)
         try sandbox.handOver([request.buildDir, request.cacheDir, envDir, home, packsDir, scratch])
         try sandbox.checkAccess([request.buildDir, request.cacheDir, scratch])
 
@@ -169,6 +179,23 @@ public enum Builder {
         var isDir: ObjCBool = false
         if fm.fileExists(atPath: buildDir.appendingPathComponent("Dockerfile").path, isDirectory: &isDir), !isDir.boolValue { return .dockerfile }
         return .buildpacks
+    }
+
+    /// Refuses a local directory or `file://` buildpack outside the trusted directories: an app
+    /// could otherwise have Riker copy any directory (`/`) or clone any repository on the server.
+    static func checkTrusted(_ source: BuildpackSource, _ request: BuildRequest) throws {
+        let path: String
+        switch source {
+        case .builtin: return
+        case .directory(let dir): path = dir.standardizedFileURL.resolvingSymlinksInPath().path
+        case .git(let url, _):
+            guard url.hasPrefix("file://") else { return }
+            path = URL(fileURLWithPath: String(url.dropFirst("file://".count))).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        let trusted = request.trustedBuildpackDirs.map { $0.standardizedFileURL.resolvingSymlinksInPath().path }
+        guard trusted.contains(where: { path == $0 || path.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) else {
+            throw RikerError(.buildFailed, "buildpack \(source.displayName) is on this server, outside the directories it trusts: use a git URL (https://…), or ask the operator to add its directory to buildpack_dirs in riker.conf")
+        }
     }
 
     /// The built-in buildpacks present in `dir`, in detection order.

@@ -5,7 +5,7 @@ import RikerDeploy
 import RikerReceive
 import RikerRelease
 
-struct AppsCreate: AsyncParsableCommand {
+struct AppsCreate: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.appsCreate.name, abstract: "Create an app and its git repository.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
@@ -32,7 +32,7 @@ struct AppsList: AsyncParsableCommand {
     }
 }
 
-struct AppsInfo: AsyncParsableCommand {
+struct AppsInfo: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.appsInfo.name, abstract: "Show an app's settings (effective values, defaults marked) and what each environment runs.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
@@ -92,7 +92,7 @@ struct AppsInfo: AsyncParsableCommand {
     }
 }
 
-struct AppsDestroy: AsyncParsableCommand {
+struct AppsDestroy: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.appsDestroy.name, abstract: "Delete an app: repository, releases, slugs and config.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
@@ -110,7 +110,7 @@ struct AppsDestroy: AsyncParsableCommand {
     }
 }
 
-struct AppsSet: AsyncParsableCommand {
+struct AppsSet: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.appsSet.name, abstract: "Change app settings (target, branch.NAME, deploy.*, build.*, …; see apps:info for all with their values).")
     @OptionGroup var global: GlobalOptions
     @Option(help: "Set for one environment only.") var env: String?

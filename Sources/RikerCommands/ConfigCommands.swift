@@ -4,7 +4,7 @@ import RikerCore
 import RikerDeploy
 import RikerRelease
 
-struct ConfigShow: AsyncParsableCommand {
+struct ConfigShow: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.config.name, abstract: "Show an app env's config vars.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
@@ -22,7 +22,7 @@ struct ConfigShow: AsyncParsableCommand {
     }
 }
 
-struct ConfigSet: AsyncParsableCommand {
+struct ConfigSet: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.configSet.name, abstract: "Set config vars; makes and deploys a new release of the current slug.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
@@ -38,7 +38,7 @@ struct ConfigSet: AsyncParsableCommand {
     }
 }
 
-struct ConfigUnset: AsyncParsableCommand {
+struct ConfigUnset: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.configUnset.name, abstract: "Remove config vars; makes and deploys a new release.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"

@@ -4,7 +4,7 @@ import RikerCore
 import RikerDeploy
 import RikerRelease
 
-struct Ps: AsyncParsableCommand {
+struct Ps: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.ps.name,
                                                     abstract: "Show an app env's formation and instances: release, state, health, address, processes.")
     @OptionGroup var global: GlobalOptions
@@ -55,7 +55,7 @@ struct Ps: AsyncParsableCommand {
     }
 }
 
-struct PsScale: AsyncParsableCommand {
+struct PsScale: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(
         commandName: Verb.psScale.name,
         abstract: "Set how many processes of each type run per instance; makes and deploys a new release (no rebuild, no release command).")

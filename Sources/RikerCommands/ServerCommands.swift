@@ -44,8 +44,12 @@ struct SSHCommandVerb: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let session = SSHSession(paths: global.paths, store: try global.openStore())
-            let (program, args, env) = try await session.prepare(keyName: name, command: ProcessInfo.processInfo.environment["SSH_ORIGINAL_COMMAND"])
-            throw SSHSession.exec(program, args, env)
+            switch try await session.prepare(keyName: name, command: ProcessInfo.processInfo.environment["SSH_ORIGINAL_COMMAND"]) {
+            case .exec(let program, let args, let env):
+                throw SSHSession.exec(program, args, env)
+            case .verb(let verb, let args, let key):
+                try await SSHVerbRunner(paths: global.paths, key: key).run(verb, args)
+            }
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 public enum AtomicFile {
     /// Writes `data` to a temp file beside `url`, fsyncs it, and renames it over `url`:
     /// readers see the old or the new content, never a mix.
-    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o644) throws {
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o600) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let tmp = try writeTemp(data, in: dir, mode: mode)
@@ -17,7 +17,7 @@ public enum AtomicFile {
 
     /// Writes `data` to `url` only if nothing is there yet (link(2) of a complete temp file, so a
     /// reader never sees a partial file). Returns false if `url` already existed.
-    public static func createIfAbsent(_ data: Data, at url: URL, mode: mode_t = 0o644) throws -> Bool {
+    public static func createIfAbsent(_ data: Data, at url: URL, mode: mode_t = 0o600) throws -> Bool {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let tmp = try writeTemp(data, in: dir, mode: mode)

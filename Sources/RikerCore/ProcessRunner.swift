@@ -8,6 +8,9 @@ public enum ProcessRunner {
         public var timedOut: Bool
     }
 
+    /// The longest line passed on whole; longer ones come in pieces of this size.
+    public static let maxLine = 16 * 1024
+
     /// Runs `spec`, calling `onLine` for each output line (without the newline) as it arrives.
     /// `spec.stdout`/`stderr` are replaced by one pipe. On timeout `beforeKill` (if any) is called
     /// with the still-running child, then its group gets SIGTERM, then SIGKILL.
@@ -27,16 +30,37 @@ public enum ProcessRunner {
 
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         var pending = [UInt8]()
+        var scanned = 0
         var buffer = [UInt8](repeating: 0, count: 65536)
         var timedOut = false
         var exitedAt: Date?
-        func flushLines(final: Bool) {
-            while let nl = pending.firstIndex(of: 0x0a) {
-                onLine(String(decoding: pending[..<nl], as: UTF8.self))
-                pending.removeSubrange(...nl)
-            }
-            if final, !pending.isEmpty { onLine(String(decoding: pending, as: UTF8.self)); pending.removeAll() }
+        // Each byte is looked at once: a search resumes where the last one stopped, and a line
+        // longer than `maxLine` is passed on in pieces, so one huge line costs linear time and
+        // bounded memory.
+        func emit(_ range: Range<Int>) {
+            var from = range.lowerBound
+            repeat {
+                let to = min(from + Self.maxLine, range.upperBound)
+                onLine(String(decoding: pending[from..<to], as: UTF8.self))
+                from = to
+            } while from < range.upperBound
         }
+        func flushLines(final: Bool) {
+            var start = 0
+            while let nl = pending[scanned...].firstIndex(of: 0x0a) {
+                emit(start..<nl)
+                start = nl + 1
+                scanned = start
+            }
+            scanned = pending.count
+            while pending.count - start >= Self.maxLine {
+                onLine(String(decoding: pending[start..<(start + Self.maxLine)], as: UTF8.self))
+                start += Self.maxLine
+            }
+            if final, start < pending.count { emit(start..<pending.count); start = pending.count }
+            if start > 0 { pending.removeFirst(start); scanned -= start }
+        }
+
         loop: while true {
             var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
             let r = Glibc.poll(&pfd, 1, 100)

@@ -32,8 +32,9 @@ public struct RikerPaths: Sendable {
     /// Scratch space for builds; removed after each build.
     public var tmpDir: URL { root.appendingPathComponent("tmp") }
     /// Working directories of the local target's agents.
+    public var instancesDir: URL { root.appendingPathComponent("instances") }
     public func instanceDir(app: String, env: String, instance: String) -> URL {
-        root.appendingPathComponent("instances").appendingPathComponent(app).appendingPathComponent(env).appendingPathComponent(instance)
+        instancesDir.appendingPathComponent(app).appendingPathComponent(env).appendingPathComponent(instance)
     }
     /// The working directory of a local agent, with its own layout.
     public func agentDirectory(app: String, env: String, instance: String) -> AgentDirectory {
@@ -44,10 +45,16 @@ public struct RikerPaths: Sendable {
     public var servePID: URL { root.appendingPathComponent("serve.pid") }
     /// Serialises the choice of local ports across apps.
     public var portsLock: URL { root.appendingPathComponent("ports.lock") }
+    /// Locks between processes of this server (pushes of one app env, …).
+    public var locksDir: URL { root.appendingPathComponent("locks") }
+    public func pushLock(app: String, env: String) -> URL { locksDir.appendingPathComponent("push-\(app).\(env)") }
     /// Tags pre-receive recorded for post-receive to write, one file per pushed commit.
     public func pendingTags(_ app: String) -> URL { repo(app).appendingPathComponent("riker-pending-tags") }
     public var sshdDir: URL { root.appendingPathComponent("sshd") }
     /// Settings of this Riker server (store URL and the like), `KEY=VALUE` lines.
     public var serverConfig: URL { root.appendingPathComponent("riker.conf") }
     public var rootLock: URL { root.appendingPathComponent(".lock") }
+    /// Which uids each app's builds and processes run as (see `AppUsers`).
+    public var uids: URL { root.appendingPathComponent("uids.json") }
+    public var uidsLock: URL { root.appendingPathComponent(".uids.lock") }
 }

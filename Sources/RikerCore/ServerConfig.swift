@@ -12,6 +12,11 @@ public enum ServerConfig {
         return (try? EnvFile.decode(String(decoding: data, as: UTF8.self))) ?? [:]
     }
 
+    /// Directories the operator trusts to hold buildpacks (`buildpack_dirs=DIR:DIR`).
+    public static func buildpackDirs(_ paths: RikerPaths) -> [URL] {
+        (load(paths)["buildpack_dirs"] ?? "").split(separator: ":").filter { !$0.isEmpty }.map { URL(fileURLWithPath: String($0)) }
+    }
+
     /// Exports the upper-case settings into this process's environment (existing values win).
     public static func applyEnvironment(_ paths: RikerPaths) {
         for (k, v) in load(paths) where k.first.map({ $0.isUppercase }) == true && getenv(k) == nil {

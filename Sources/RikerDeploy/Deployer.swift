@@ -54,12 +54,19 @@ public struct Deployer {
         let id = Self.newDeployID()
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let lease = lockLease
-        var lockTag: String
+        let lock: HeldDeployLock
         do {
-            lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 0, clock: clock)
+            lock = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 0, clock: clock)
         } catch let e as RikerError where e.code == .locked {
             output.step("Waiting for another deploy of \(app) (\(env)) to finish")
-            lockTag = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900, clock: clock)
+            lock = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900, clock: clock)
+        }
+        let lockTag = lock.etag
+        if let interrupted = lock.interrupted {
+            do { try await DeployRecovery(store: store, output: output).recover(app, env, interrupted: interrupted) } catch {
+                try? await store.releaseLock(app, env, etag: lockTag)
+                throw RikerError(.deployFailed, "cannot recover the interrupted deploy \(interrupted.deploy) of \(app) (\(env)): \(error.userMessage)")
+            }
         }
         // The lease is short, so a server that dies frees the app env soon; while this deploy
         // runs, it is renewed every third of the lease.

@@ -53,13 +53,21 @@ public actor LocalAgentSupervisor: Service {
         await stopAll()
     }
 
-    /// One pass: start missing agents, restart dead ones, stop agents of destroyed apps.
+    private var recovery: DeployRecovery { DeployRecovery(store: store, output: .null) }
+    private var holder: String { "riker serve on \(ProcessInfo.processInfo.hostName):\(getpid())" }
+
+    /// One pass: recover interrupted deploys, start missing agents, restart dead ones, stop
+    /// agents of destroyed apps.
     func scan() async {
         var wanted = Set<String>()
         do {
             for app in try await store.appNames() {
                 guard let settings = try await store.app(app)?.settings else { continue }
                 for env in settings.environments {
+                    // A deploy whose process died mid-way is put in order by whoever comes next.
+                    do { try await recovery.recoverIfAbandoned(app, env, holder: holder) } catch {
+                        logger.error("cannot recover the interrupted deploy of \(app) (\(env)): \(error.userMessage)")
+                    }
                     guard let deploy = try? DeploySettings(settings, env: env), deploy.target == .local, let port = deploy.localPort else { continue }
                     var hasWork = try await store.current(app, env).version != nil
                     if !hasWork { hasWork = try await store.desired(app, env, instance: LocalFleet.instanceID) != nil }
@@ -77,6 +85,35 @@ public actor LocalAgentSupervisor: Service {
             logger.info("stopping the agent of \(key): the app env is gone")
             await child.stop(grace: 20)
         }
+        await stopOrphans(wanted: wanted)
+    }
+
+    /// Agents a previous `riker serve` started (still running, holding their lock) for app envs
+    /// that are no longer wanted here are stopped; the directories of destroyed apps go.
+    func stopOrphans(wanted: Set<String>) async {
+        let fm = FileManager.default
+        // Without a listing, nothing is known to be gone.
+        guard let apps = (try? await store.appNames()).map(Set.init) else { return }
+        for app in (try? fm.contentsOfDirectory(atPath: paths.instancesDir.path)) ?? [] where AppName.isValid(app) {
+            for env in (try? fm.contentsOfDirectory(atPath: paths.instancesDir.appendingPathComponent(app).path)) ?? [] {
+                let key = "\(app)/\(env)"
+                guard !wanted.contains(key), agents[key] == nil else { continue }
+                let dir = paths.agentDirectory(app: app, env: env, instance: LocalFleet.instanceID)
+                if let probe = try? FileLock.tryLock(dir.lock) {
+                    probe.unlock()
+                    if !apps.contains(app) { try? fm.removeItem(at: paths.instancesDir.appendingPathComponent(app).appendingPathComponent(env)) }
+                } else if let data = try? AtomicFile.read(dir.agentPID),
+                          let agent = ProcessIdentity(parsing: String(decoding: data, as: UTF8.self)), agent.isAlive {
+                    logger.info("stopping the agent of \(key) left by an earlier riker serve: the app env is gone")
+                    kill(agent.pid, SIGTERM)
+                }
+            }
+        }
+        for app in (try? fm.contentsOfDirectory(atPath: paths.instancesDir.path)) ?? [] where !apps.contains(app) {
+            if ((try? fm.contentsOfDirectory(atPath: paths.instancesDir.appendingPathComponent(app).path)) ?? []).isEmpty {
+                try? fm.removeItem(at: paths.instancesDir.appendingPathComponent(app))
+            }
+        }
     }
 
     func ensureAgent(app: String, env: String, port: Int) {
@@ -88,6 +125,11 @@ public actor LocalAgentSupervisor: Service {
         }
         let agentDir = paths.agentDirectory(app: app, env: env, instance: LocalFleet.instanceID)
         let dir = agentDir.dir
+        // Apps' own users must reach their release dirs through here, and list nothing.
+        for level in [paths.instancesDir, dir.deletingLastPathComponent().deletingLastPathComponent(), dir.deletingLastPathComponent()] {
+            try? FileManager.default.createDirectory(at: level, withIntermediateDirectories: true)
+            chmod(level.path, 0o711)
+        }
         // An agent left by an earlier `riker serve` still holds its lock: let it keep serving.
         guard let probe = try? FileLock.tryLock(agentDir.lock) else { return }
         probe.unlock()
@@ -100,7 +142,7 @@ public actor LocalAgentSupervisor: Service {
                 "run", "--store", store.url, "--app", app, "--env", env,
                 "--instance-id", LocalFleet.instanceID, "--dir", dir.path, "--port", String(port),
                 "--container-storage", paths.containerStorage.path,
-            ])
+            ] + (AppUser.canSwitch ? ["--app-uid", String(try AppUsers(paths: paths).users(of: app).run.uid)] : []))
             spec.stdout = logFD >= 0 ? .fd(logFD) : .null
             spec.stderr = logFD >= 0 ? .fd(logFD) : .null
             let child = try ChildProcess.spawn(spec)

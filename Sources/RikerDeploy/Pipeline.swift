@@ -106,7 +106,8 @@ public struct Pipeline {
         let buildRequest = BuildRequest(
             app: request.app, env: request.env, buildDir: buildDir, cacheDir: paths.buildCache(request.app), config: config,
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
-            tmpDir: work, timeout: settings.timeout, output: output, sourceVersion: request.commit)
+            tmpDir: work, timeout: settings.timeout, output: output, sourceVersion: request.commit,
+            user: try buildUser(request.app), trustedBuildpackDirs: ServerConfig.buildpackDirs(paths))
         let result = try await Blocking.run { try Builder.build(buildRequest) }
 
         output.step("Compressing...")
@@ -128,14 +129,24 @@ public struct Pipeline {
         return release
     }
 
-    /// Builds run as another user (riker-build) in ROOT/tmp with a cache in ROOT/cache: that user
-    /// must be able to pass through those directories (o+x), though it can list and read none
-    /// of Riker's state (the store and key files are the owner's alone).
+    /// The app's own build user when Riker runs as root. A root Riker that cannot switch users
+    /// refuses to build rather than run an app's buildpacks as root.
+    func buildUser(_ app: String) throws -> AppUser? {
+        guard geteuid() == 0 else { return nil }
+        guard AppUser.canSwitch else {
+            throw RikerError(.buildFailed, "cannot build as an unprivileged user: setpriv is missing (apt-get install util-linux); Riker never builds as root")
+        }
+        return try AppUsers(paths: paths).users(of: app).build
+    }
+
+    /// Builds run as each app's own user in ROOT/tmp with a cache in ROOT/cache: those users
+    /// must be able to pass through these directories (0711), though they can list and read
+    /// none of Riker's state (the store, keys and repositories are the owner's alone).
     static func openForBuildUser(_ paths: RikerPaths) throws {
         for dir in [paths.root, paths.tmpDir, paths.buildCache("x").deletingLastPathComponent()] {
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            var st = stat()
-            if stat(dir.path, &st) == 0, st.st_mode & 0o001 == 0 { chmod(dir.path, (st.st_mode & 0o7777) | 0o001) }
+            chmod(dir.path, 0o711)
         }
+        for dir in [paths.reposDir] where FileManager.default.fileExists(atPath: dir.path) { chmod(dir.path, 0o700) }
     }
 }

@@ -74,8 +74,14 @@ public struct ReleasePhase {
     }
 
     private func run(_ release: Release, type: String, command: String, settings: DeploySettings) async throws -> Run {
-        let runner = OneOffRunner(store: store, directory: Self.directory(paths, app: release.app, env: release.env),
-                                  containerStorage: paths.containerStorage)
+        let dir = Self.directory(paths, app: release.app, env: release.env)
+        // The app's own user must reach its release dir through here, and list nothing (as for the local agents).
+        for level in [paths.instancesDir, dir.deletingLastPathComponent().deletingLastPathComponent(), dir.deletingLastPathComponent()] {
+            try FileManager.default.createDirectory(at: level, withIntermediateDirectories: true)
+            chmod(level.path, 0o711)
+        }
+        let user = AppUser.canSwitch ? try AppUsers(paths: paths).users(of: release.app).run : nil
+        let runner = OneOffRunner(store: store, directory: dir, containerStorage: paths.containerStorage, user: user)
         let collected = LineTail(keep: settings.failureLines)
         let output = self.output
         let result = try await runner.run(release, type: type, command: command, timeout: settings.releaseTimeout) { line in

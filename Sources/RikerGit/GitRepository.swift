@@ -33,8 +33,9 @@ public final class GitRepository {
         return repository
     }
 
-    /// Creates a bare repository at `path` (the parent directories too).
-    /// Opening an existing repository there is not an error: libgit2 re-initialises it in place.
+    /// Creates a bare repository at `path` (the parent directories too) whose HEAD is
+    /// `refs/heads/main`. Opening an existing repository there is not an error: libgit2
+    /// re-initialises it in place.
     public static func initBare(_ path: URL) throws -> GitRepository {
         GitLibrary.ensureInitialized()
         var options = git_repository_init_options()
@@ -42,7 +43,11 @@ public final class GitRepository {
                      "cannot initialise repository options")
         options.flags = GIT_REPOSITORY_INIT_BARE.rawValue | GIT_REPOSITORY_INIT_MKPATH.rawValue
         var out: OpaquePointer?
-        try gitCheck(git_repository_init_ext(&out, path.path, &options), "cannot create bare git repository \(path.path)")
+        // HEAD names `main`, so a clone of an app pushed as main checks it out without a warning.
+        try "main".withCString { head in
+            options.initial_head = head
+            try gitCheck(git_repository_init_ext(&out, path.path, &options), "cannot create bare git repository \(path.path)")
+        }
         return GitRepository(out!, path: path)
     }
 

@@ -9,6 +9,9 @@ public enum AppRepository {
     public static func ensure(_ app: String, paths: RikerPaths) throws -> URL {
         try AppName.validate(app)
         let dir = paths.repo(app)
+        // Repositories are Riker's alone: no app, build or other local user may read them.
+        try FileManager.default.createDirectory(at: paths.reposDir, withIntermediateDirectories: true)
+        chmod(paths.reposDir.path, 0o700)
         if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("HEAD").path) {
             _ = try GitRepository.initBare(dir)
         }

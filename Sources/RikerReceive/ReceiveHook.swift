@@ -50,7 +50,13 @@ public struct ReceiveHook {
     }
 
     /// Returns the exit code for git: 0 accepts the push, anything else rejects it.
-    public func preReceive(_ updates: [RefUpdate], repository: URL, pusher: String) async -> Int32 {
+    ///
+    /// Pushes to one app env are serialised (`PushLock`, held until post-receive), and a push
+    /// whose branch moved while it waited is refused before it builds: what `current` runs is
+    /// always what the branch says.
+    public func preReceive(_ updates: [RefUpdate], repository: URL, pusher: String,
+                           gitEnvironment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
+        let owner = ProcessIdentity.of(getppid())
         do {
             let app = try Self.app(ofRepository: repository)
             guard let (settings, _) = try await store.app(app) else {
@@ -67,6 +73,10 @@ public struct ReceiveHook {
                     continue
                 }
                 try AppName.validate(env, kind: "environment")
+                if let owner {
+                    try await PushLock(paths: paths, app: app, env: env, owner: owner).acquire(output: output, what: "\(app) (\(env))")
+                }
+                try checkUnmoved(update, repository: repository, gitEnvironment: gitEnvironment)
                 let release = try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(
                     app: app, env: env, commit: update.new, ref: update.ref, repository: repository, createdBy: pusher, settings: settings))
                 try recordPendingTag(app: app, commit: update.new, tag: "refs/tags/riker/\(env)/\(release.name)")
@@ -74,12 +84,25 @@ public struct ReceiveHook {
             return 0
         } catch {
             output.error(error.userMessage)
+            if let owner { PushLock.releaseAll(paths: paths, owner: owner) }
             return 1
         }
     }
 
-    /// Creates the tags pre-receive recorded for the commits that were pushed.
+    /// Refuses an update whose ref no longer holds the value the client based it on (another
+    /// push moved it while this one waited): git would refuse its ref update after the deploy.
+    func checkUnmoved(_ update: RefUpdate, repository: URL, gitEnvironment: [String: String]) throws {
+        let repo = try GitRepository.open(repository, environment: gitEnvironment)
+        let now = (try? repo.resolveCommit(update.ref)) ?? RefUpdate.zero
+        guard now == update.old || (update.old.allSatisfy { $0 == "0" } && now == RefUpdate.zero) else {
+            throw RikerError(.conflict, "\(update.branch ?? update.ref) moved while this push waited (another push updated it): fetch, merge and push again")
+        }
+    }
+
+    /// Creates the tags pre-receive recorded for the commits that were pushed, and lets go of
+    /// the push locks pre-receive took.
     public func postReceive(_ updates: [RefUpdate], repository: URL) -> Int32 {
+        if let owner = ProcessIdentity.of(getppid()) { PushLock.releaseAll(paths: paths, owner: owner) }
         guard let app = try? Self.app(ofRepository: repository) else { return 0 }
         let dir = paths.pendingTags(app)
         guard let repo = try? GitRepository.open(repository, environment: [:]) else { return 0 }

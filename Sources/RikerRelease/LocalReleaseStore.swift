@@ -90,6 +90,9 @@ public struct LocalReleaseStore: ReleaseStore {
         try FileLock.withLock(keyLock(key)) {
             if unlink(p.path) != 0 && errno != ENOENT { throw RikerError.posix("cannot delete", path: p.path) }
         }
+        // As on S3, a "directory" with nothing left in it is gone (listings no longer show it).
+        var dir = p.deletingLastPathComponent()
+        while dir.path.count > directory.path.count, rmdir(dir.path) == 0 { dir = dir.deletingLastPathComponent() }
     }
 
     public func list(prefix: String) async throws -> [ObjectInfo] {

@@ -30,9 +30,14 @@ extension ReleaseStore {
         throw RikerError(.conflict, "app \(name) is being changed by someone else; try again")
     }
 
-    /// Names of all apps in the store.
+    /// Names of all apps in the store: those with an `app.json` (an agent of a destroyed app
+    /// may still write its last status under the app's prefix).
     public func appNames() async throws -> [String] {
-        try await listChildren(prefix: "apps/").filter { AppName.isValid($0) }
+        var names: [String] = []
+        for name in try await listChildren(prefix: "apps/") where AppName.isValid(name) {
+            if try await head(StoreLayout.app(name)) != nil { names.append(name) }
+        }
+        return names
     }
 
     /// The config vars of an app env and their entity tag (empty and nil when none were set).

@@ -34,7 +34,7 @@ extension ReleaseStore {
                 summary.presentBytes += info.size
                 continue
             }
-            let (got, size) = try blobSHA256(of: file)
+            let (got, size) = try FileDigest.sha256(of: file)
             guard got == digest.hex else {
                 throw RikerError(.io, "\(file.path) has SHA-256 \(got), not \(digest.hex): not uploading a corrupt blob; rebuild to replace it")
             }
@@ -50,7 +50,7 @@ extension ReleaseStore {
     public func fetchBlob(app: String, _ digest: ContentDigest, to file: URL) async throws {
         let key = StoreLayout.blob(app, digest)
         try await download(key, to: file)
-        let (got, _) = try blobSHA256(of: file)
+        let (got, _) = try FileDigest.sha256(of: file)
         guard got == digest.hex else {
             try? FileManager.default.removeItem(at: file)
             throw RikerError(.deployFailed, "blob \(key) in \(url) has SHA-256 \(got), not \(digest.hex): refusing to use it")
@@ -74,24 +74,3 @@ extension ReleaseStore {
     }
 }
 
-/// The hex SHA-256 and size of a file, read 1 MiB at a time.
-func blobSHA256(of file: URL) throws -> (hex: String, size: Int64) {
-    let fd = open(file.path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw RikerError.posix("cannot read", path: file.path) }
-    defer { close(fd) }
-    var hasher = SHA256()
-    var size: Int64 = 0
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
-    defer { buffer.deallocate() }
-    while true {
-        let n = read(fd, buffer.baseAddress, buffer.count)
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw RikerError.posix("cannot read", path: file.path)
-        }
-        if n == 0 { break }
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        size += Int64(n)
-    }
-    return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
-}

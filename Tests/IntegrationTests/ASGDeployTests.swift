@@ -103,11 +103,18 @@ func healthyTargets(_ elb: ELBv2Client, _ targetGroup: String) -> Set<String> {
 /// Runs a blocking closure on its own thread (not the cooperative pool); `wait()` joins it.
 final class Background<T>: @unchecked Sendable {
     private let sem = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
     private var result: Result<T, Error>?
     init(_ body: @escaping () throws -> T) {
-        Thread { [self] in result = Result { try body() }; sem.signal() }.start()
+        Thread { [self] in
+            let r = Result { try body() }
+            lock.withLock { result = r }
+            sem.signal()
+        }.start()
     }
-    func wait() throws -> T { sem.wait(); return try result!.get() }
+    /// Whether the closure has finished.
+    var isDone: Bool { lock.withLock { result != nil } }
+    func wait() throws -> T { sem.wait(); sem.signal(); return try lock.withLock { result! }.get() }
 }
 
 @Suite(.serialized) struct ASGDeployTests {

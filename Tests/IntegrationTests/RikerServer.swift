@@ -102,6 +102,15 @@ final class RikerServer {
         try startServe()
     }
 
+    /// Kills `riker serve` with SIGKILL (its agents keep running, holding their locks) and
+    /// starts a new one on the same root.
+    func crashAndRestartServe() throws {
+        serve?.signal(SIGKILL)
+        _ = serve?.wait()
+        try? FileManager.default.removeItem(at: root.appendingPathComponent("serve.pid"))
+        try startServe()
+    }
+
     func waitForPort(_ port: Int, timeout: Double = 10) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -152,6 +161,9 @@ struct AppRepo {
         try Self.git(url, ["init", "-q", "-b", "main"])
         try commitAll("initial")
     }
+
+    /// A repository already at `url` (a copy of another, say).
+    init(url: URL) { self.url = url }
 
     init(files: [String: String], in dir: TempDir, name: String) throws {
         url = dir.path("src-\(name)")

@@ -22,7 +22,9 @@ struct AgentDeployTests {
             #expect(answer.release == "v1")
             #expect(answer.greeting == "from-profile-v1")
 
-            let envFile = h.agentDir.appendingPathComponent("releases/v1/.riker-env")
+            // The environment is kept for debugging outside the release dir (which the app serves).
+            #expect(!FileManager.default.fileExists(atPath: h.agentDir.appendingPathComponent("releases/v1/.riker-env").path))
+            let envFile = h.agentDir.appendingPathComponent("env/v1-web.env")
             let attrs = try FileManager.default.attributesOfItem(atPath: envFile.path)
             #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             let env = try EnvFile.decode(String(contentsOf: envFile, encoding: .utf8))
@@ -32,6 +34,60 @@ struct AgentDeployTests {
             #expect(env["PORT"].flatMap(Int.init) != h.port)
             let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.1.log"), encoding: .utf8)
             #expect(log.contains("listening on"))
+        }
+    }
+
+    @Test(.enabled(if: AppUser.canSwitch, "needs root"))
+    func appProcessesRunAsTheAppsOwnUserAndOwnOnlyTheirReleaseDir() async throws {
+        try await withHarness { h in
+            let user = AppUser(uid: 399_991, gid: 399_991)
+            let app = """
+            import http.server, os
+            def probe(path):
+                try:
+                    open(path).read(1); return "read"
+                except Exception as e:
+                    return type(e).__name__
+            body = ("%d %s %s" % (os.getuid(), probe(os.environ["AGENT_DIR"] + "/env/v1-web.env"), probe(os.environ["AGENT_DIR"] + "/processes.json"))).encode()
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
+                def log_message(self, *a): pass
+            http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), H).serve_forever()
+            """
+            try await h.release(files: ["app.py": app], config: ["AGENT_DIR": h.agentDir.path])
+            try await h.setDesired(1, deploy: "d1")
+            var options = h.options
+            options.appUser = user
+            h.startAgent(options)
+            try await h.waitRunning(1, deploy: "d1")
+            // The app is not root: it cannot read the agent's files (its own environment file included).
+            #expect(h.get() == "399991 PermissionError PermissionError")
+            var st = stat()
+            #expect(stat(h.agentDir.appendingPathComponent("releases/v1").path, &st) == 0 && st.st_uid == user.uid && st.st_mode & 0o777 == 0o700)
+        }
+    }
+
+    /// The agent restarts while `desired` names a release that fails (its deployer died after
+    /// moving things on): rather than serve nothing, it runs the last release that was healthy.
+    @Test func anAgentWithNoHealthyDesiredReleaseFallsBackToTheLastHealthyOne() async throws {
+        try await withHarness { h in
+            try await h.release()
+            try await h.release(files: ["app.py": "import sys; sys.exit(3)\n"])
+            try await h.setApp(["deploy.timeout_seconds": "5"])
+            try await h.setDesired(1, deploy: "d1")
+            h.startAgent()
+            try await h.waitRunning(1, deploy: "d1")
+            try await h.setDesired(2, deploy: "d2")
+            try await h.waitForStatus { $0.deploy == "d2" && $0.state == .failed && $0.target == 2 }
+            #expect(h.answer()?.release == "v1")
+            await h.stopAgents()
+            #expect(h.get() == nil)
+
+            h.startAgent()
+            #expect(await h.eventually(timeout: 20) { h.answer()?.release == "v1" }, "the restarted agent serves nothing")
+            // It still says v2 failed for d2, so a deployer waiting on it learns so.
+            try await h.waitForStatus { $0.deploy == "d2" && $0.state == .failed && $0.target == 2 && $0.release == 1 }
         }
     }
 

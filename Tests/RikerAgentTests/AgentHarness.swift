@@ -78,8 +78,8 @@ final class AgentHarness {
 
     /// Starts an agent in this process.
     @discardableResult
-    func startAgent() -> Agent {
-        let agent = Agent(options: options, store: store, probe: CurlHealthProbe())
+    func startAgent(_ options: AgentOptions? = nil) -> Agent {
+        let agent = Agent(options: options ?? self.options, store: store, probe: CurlHealthProbe())
         let task = Task { try await agent.run() }
         agents.append((agent, task))
         return agent

@@ -13,6 +13,9 @@ struct BuildFixture {
     var tmp: URL { temp.path("tmp") }
     var log: URL { temp.path("build.log") }
 
+    /// The build user builds run as here when the tests run as root (as Riker does), else nil.
+    static let buildUser: AppUser? = AppUser.canSwitch ? AppUser(uid: 399_990, gid: 399_990) : nil
+
     /// The repository's own built-in buildpacks.
     static let builtinBuildpacks = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -45,7 +48,8 @@ struct BuildFixture {
         output.tee(to: log)
         return BuildRequest(app: "demo", env: "production", buildDir: app, cacheDir: cache, config: config,
                             builtinBuildpacks: Self.builtinBuildpacks, buildpackCache: buildpackCache, tmpDir: tmp,
-                            timeout: timeout, output: output, sourceVersion: "0123456789abcdef0123456789abcdef01234567")
+                            timeout: timeout, output: output, sourceVersion: "0123456789abcdef0123456789abcdef01234567",
+                            user: Self.buildUser, trustedBuildpackDirs: [temp.url])
     }
 
     /// Runs a build; returns its result (or error) and every output line.

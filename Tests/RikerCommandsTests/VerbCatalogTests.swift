@@ -12,6 +12,19 @@ struct VerbCatalogTests {
         #expect(commands == verbs)
     }
 
+    /// Keys scoped to apps are checked against the app a verb's parsed arguments name: every
+    /// app verb must say which (else no app key could run it, or worse, the check could not).
+    @Test func everyAppVerbNamesItsApp() throws {
+        let required: [Verb: [String]] = [.configSet: ["A=1"], .configUnset: ["A"], .deploy: ["main"], .promote: ["--from", "a", "--to", "b"]]
+        for verb in Verb.all where verb.takesApp {
+            let command = try RikerCommand.parseAsRoot([verb.name, "web"] + (required[verb] ?? []))
+            #expect((command as? AppCommand)?.app == "web", "\(verb) does not name its app")
+        }
+        // Options that take values come before the app, as users type them.
+        let releases = try RikerCommand.parseAsRoot(["releases", "--limit", "5", "web"])
+        #expect((releases as? AppCommand)?.app == "web")
+    }
+
     @Test func verbsThatNeedTheServerAreNotOfferedOverSSH() {
         let ssh = Set(Verb.overSSH.map(\.name))
         for local in ["serve", "ssh-command", "hook", "slug:pack", "slug:unpack", "s3:cp"] { #expect(!ssh.contains(local)) }

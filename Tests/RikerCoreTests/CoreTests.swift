@@ -54,6 +54,19 @@ import Testing
         #expect(r.status.code == 3)
     }
 
+    /// 20 MB on one line: passed on in 16 KiB pieces as it arrives (a build printing a huge
+    /// line once made the runner rescan everything it held for every chunk read).
+    @Test func aHugeLineComesInBoundedPiecesWithNothingLost() throws {
+        var pieces = 0, total = 0, longest = 0
+        let r = try ProcessRunner.run(ProcessSpec("bash", ["-c", "head -c 20000000 /dev/zero | tr '\\0' a; echo; echo after"])) { line in
+            pieces += 1; total += line.utf8.count; longest = max(longest, line.utf8.count)
+        }
+        #expect(r.status.succeeded)
+        #expect(total == 20_000_000 + "after".count)
+        #expect(longest == ProcessRunner.maxLine)
+        #expect(pieces == 20_000_000 / ProcessRunner.maxLine + 2)
+    }
+
     @Test func timeoutKillsTheWholeGroup() throws {
         let start = Date()
         let r = try ProcessRunner.run(ProcessSpec("bash", ["-c", "sleep 100 & sleep 100"]), timeout: 0.5) { _ in }

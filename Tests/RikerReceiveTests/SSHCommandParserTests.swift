@@ -50,15 +50,17 @@ import Testing
 
     @Test func adminMayDoAnything() throws {
         try Access.authorize(admin, .receivePack(app: "other"))
-        try Access.authorize(admin, .admin(verb: Verb.named("keys:add")!, arguments: ["x"]))
+        try Access.authorize(admin, verb: .keysAdd, app: nil)
     }
 
     @Test func appKeyMayPushAndManageOnlyItsApps() throws {
         try Access.authorize(dev, .receivePack(app: "web"))
-        try Access.authorize(dev, .admin(verb: Verb.named("config:set")!, arguments: ["--env", "staging", "web", "A=1"]))
+        try Access.authorize(dev, verb: .configSet, app: "web")
+        try Access.authorize(dev, verb: .help, app: nil)
         #expect(throws: RikerError.self) { try Access.authorize(dev, .receivePack(app: "api")) }
-        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: Verb.named("config")!, arguments: ["api"])) }
-        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: Verb.named("keys:add")!, arguments: ["evil"])) }
-        #expect(throws: RikerError.self) { try Access.authorize(dev, .admin(verb: Verb.named("apps:destroy")!, arguments: ["web", "--confirm", "web"])) }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, verb: .config, app: "api") }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, verb: .keysAdd, app: nil) }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, verb: .appsDestroy, app: "web") }
+        #expect(throws: RikerError.self) { try Access.authorize(dev, verb: .releases, app: nil) }
     }
 }

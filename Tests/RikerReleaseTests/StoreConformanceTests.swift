@@ -95,7 +95,7 @@ import Testing
     func deployLockExcludesWhileItsLeaseRuns(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind); defer { f.cleanup() }
         let s = f.store
-        let etag = try await s.acquireLock("web", "production", holder: "server-a", deploy: "d1", lease: 120)
+        let etag = try await s.acquireLock("web", "production", holder: "server-a", deploy: "d1", lease: 120).etag
         await #expect { _ = try await s.acquireLock("web", "production", holder: "server-b", deploy: "d2", lease: 30) } throws: {
             ($0 as? RikerError)?.code == .locked && ($0 as! RikerError).message.contains("server-a")
         }
@@ -110,15 +110,36 @@ import Testing
     func anExpiredLockIsTakenOverAndItsOldHolderCannotRenewIt(_ kind: StoreKind) async throws {
         let f = try await StoreFixture.make(kind); defer { f.cleanup() }
         let s = f.store
-        // server-a takes the lock with a short lease, then dies.
-        let etag = try await s.acquireLock("web", "staging", holder: "server-a", deploy: "d1", lease: 1)
-        try await Task.sleep(nanoseconds: 2_500_000_000)
-        let taken = try await s.acquireLock("web", "staging", holder: "server-b", deploy: "d2", lease: 120)
+        // server-a (on another host) takes the lock with a short lease, then dies.
+        let clock = ManualClock()
+        let lock = DeployLock(holder: "server-a", deploy: "d1", expiresAt: clock.date.addingTimeInterval(1), host: "elsewhere", process: "1:1")
+        let etag = try await s.put(StoreLayout.lock("web", "staging"), try JSONCoding.encode(lock), condition: .ifAbsent)
+        await #expect { _ = try await s.acquireLock("web", "staging", holder: "server-b", deploy: "d2", lease: 120, clock: clock) } throws: {
+            ($0 as? RikerError)?.code == .locked
+        }
+        clock.advance(by: .seconds(2))
+        let taken = try await s.acquireLock("web", "staging", holder: "server-b", deploy: "d2", lease: 120, clock: clock)
+        #expect(taken.interrupted?.deploy == "d1", "the taker learns which deploy to recover")
         await #expect { _ = try await s.renewLock("web", "staging", holder: "server-a", deploy: "d1", lease: 30, etag: etag) } throws: { isPrecondition($0) }
-        let lock = try JSONCoding.decode(DeployLock.self, from: try #require(try await s.get(StoreLayout.lock("web", "staging"))).data, what: "lock")
-        #expect(lock.holder == "server-b")
-        try await s.releaseLock("web", "staging", etag: taken)
+        let now = try JSONCoding.decode(DeployLock.self, from: try #require(try await s.get(StoreLayout.lock("web", "staging"))).data, what: "lock")
+        #expect(now.holder == "server-b")
+        try await s.releaseLock("web", "staging", etag: taken.etag)
         #expect(try await s.get(StoreLayout.lock("web", "staging")) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLockWhoseProcessOnThisHostDiedIsTakenOverAtOnce(_ kind: StoreKind) async throws {
+        let f = try await StoreFixture.make(kind); defer { f.cleanup() }
+        let s = f.store
+        let child = try ChildProcess.spawn(ProcessSpec("/bin/sleep", ["60"]))
+        let identity = try #require(ProcessIdentity.of(child.pid))
+        child.terminate(grace: 0)
+        // A deploy of this host held it with two minutes of lease left when its process was killed.
+        let dead = DeployLock(holder: "riker", deploy: "d1", expiresAt: Date().addingTimeInterval(120),
+                              host: ProcessInfo.processInfo.hostName, process: identity.description)
+        try await s.put(StoreLayout.lock("web", "production"), try JSONCoding.encode(dead), condition: .ifAbsent)
+        let taken = try await s.acquireLock("web", "production", holder: "next", deploy: "d2", lease: 120, wait: 0)
+        #expect(taken.interrupted?.deploy == "d1")
     }
 
     @Test(arguments: StoreKind.allCases)
