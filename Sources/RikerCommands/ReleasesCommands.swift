@@ -5,7 +5,7 @@ import RikerDeploy
 import RikerGit
 import RikerRelease
 
-struct ReleasesList: AsyncParsableCommand {
+struct ReleasesList: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.releases.name, abstract: "List an app env's releases, newest first.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
@@ -35,7 +35,7 @@ struct ReleasesList: AsyncParsableCommand {
     }
 }
 
-struct Rollback: AsyncParsableCommand {
+struct Rollback: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.rollback.name, abstract: "Deploy an earlier release again, as a new release.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
@@ -55,7 +55,7 @@ struct Rollback: AsyncParsableCommand {
     }
 }
 
-struct DeployRef: AsyncParsableCommand {
+struct DeployRef: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.deploy.name, abstract: "Build and deploy a ref already in the app's repository.")
     @OptionGroup var global: GlobalOptions
     @Option var env = "production"
@@ -76,7 +76,7 @@ struct DeployRef: AsyncParsableCommand {
     }
 }
 
-struct Promote: AsyncParsableCommand {
+struct Promote: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.promote.name, abstract: "Release the slug running in one env to another, with that env's config.")
     @OptionGroup var global: GlobalOptions
     @Option var from: String

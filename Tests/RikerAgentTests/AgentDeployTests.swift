@@ -24,7 +24,7 @@ struct AgentDeployTests {
 
             // The environment is kept for debugging outside the release dir (which the app serves).
             #expect(!FileManager.default.fileExists(atPath: h.agentDir.appendingPathComponent("releases/v1/.riker-env").path))
-            let envFile = h.agentDir.appendingPathComponent("env/v1-web.env")
+            let envFile = h.agentDir.appendingPathComponent("env/v1-web.1.env")
             let attrs = try FileManager.default.attributesOfItem(atPath: envFile.path)
             #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             let env = try EnvFile.decode(String(contentsOf: envFile, encoding: .utf8))
@@ -48,7 +48,7 @@ struct AgentDeployTests {
                     open(path).read(1); return "read"
                 except Exception as e:
                     return type(e).__name__
-            body = ("%d %s %s" % (os.getuid(), probe(os.environ["AGENT_DIR"] + "/env/v1-web.env"), probe(os.environ["AGENT_DIR"] + "/processes.json"))).encode()
+            body = ("%d %s %s" % (os.getuid(), probe(os.environ["AGENT_DIR"] + "/env/v1-web.1.env"), probe(os.environ["AGENT_DIR"] + "/processes.json"))).encode()
             class H(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
                     self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)

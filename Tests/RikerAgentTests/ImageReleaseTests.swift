@@ -44,7 +44,7 @@ struct ImageReleaseTests {
             let port = try #require(running.webPort)
             #expect(await h.eventually { h.get(port) == "hello from the image\n" })
             #expect(await h.eventually { h.log(release, "worker.1").contains("worker sees hunter2 on worker.1") })
-            let envFile = installed.directory.appendingPathComponent(".riker-env-web.1")
+            let envFile = h.paths.envFile(release.version, "web.1")
             #expect((try FileManager.default.attributesOfItem(atPath: envFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             #expect(try String(contentsOf: envFile, encoding: .utf8).contains("PORT=8080\n"))
             for p in running.processes {
