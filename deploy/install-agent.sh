@@ -2,17 +2,22 @@
 # Installs riker-agent as a systemd service on this machine.
 #
 #   install-agent.sh --binary PATH --store URL --app APP [--env ENV] [--instance-id ID]
-#                    [--port N] [--host ADDR] [--region REGION]
+#                    [--port N] [--host ADDR] [--region REGION] [--images]
+#
+# --images: the app is a Dockerfile app (its releases are images). Installs podman, runc and
+# catatonit when missing and the drop-in riker-agent-images.conf, which runs the agent as root
+# (Riker's podman is rootful) and slug processes as the riker account. Without it, any such
+# drop-in is removed again.
 #
 # The instance id defaults to the EC2 instance id (IMDSv2, at AWS_EC2_METADATA_SERVICE_ENDPOINT if
 # set), else the hostname; `--instance-id auto` leaves it to the agent to ask IMDSv2 at every start.
-# With DESTDIR set, files are written under DESTDIR and no user, systemctl or IMDS call happens
-# (for packaging and tests).
+# With DESTDIR set, files are written under DESTDIR and no user, package, systemctl or IMDS call
+# happens (for packaging and tests).
 set -euo pipefail
 
 die() { echo "install-agent: $*" >&2; exit 1; }
 
-binary="" store="" app="" env="production" instance="" port="5000" host="0.0.0.0" region="${AWS_REGION:-}"
+binary="" store="" app="" env="production" instance="" port="5000" host="0.0.0.0" region="${AWS_REGION:-}" images=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary="${2:?}"; shift 2 ;;
@@ -23,7 +28,8 @@ while [ $# -gt 0 ]; do
     --port) port="${2:?}"; shift 2 ;;
     --host) host="${2:?}"; shift 2 ;;
     --region) region="${2:?}"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --images) images=yes; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
 done
@@ -58,6 +64,23 @@ install -d -m 0755 "$dest/usr/local/bin" "$dest/etc/systemd/system"
 install -d -m 0750 "$dest/etc/riker"
 install -m 0755 "$binary" "$dest/usr/local/bin/riker-agent"
 install -m 0644 "$here/riker-agent.service" "$dest/etc/systemd/system/riker-agent.service"
+dropin="$dest/etc/systemd/system/riker-agent.service.d"
+if [ "$images" = yes ]; then
+  missing=()
+  for p in podman runc catatonit; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ -z "$dest" ] && [ ${#missing[@]} -gt 0 ]; then
+    echo "install-agent: installing ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+      || die "cannot install ${missing[*]} (apt-get failed)"
+  fi
+  install -d -m 0755 "$dropin" "$dest/etc/containers"
+  install -d -m 0700 "$dest/etc/containers/networks"
+  install -m 0644 "$here/riker-agent-images.conf" "$dropin/images.conf"
+else
+  rm -f "$dropin/images.conf"
+fi
 
 umask 027
 {
@@ -76,7 +99,7 @@ if [ -z "$dest" ]; then
   systemctl daemon-reload
   systemctl enable riker-agent.service
   systemctl restart riker-agent.service
-  echo "riker-agent installed: instance $instance serves $app ($env) on $host:$port"
+  echo "riker-agent installed: instance $instance serves $app ($env) on $host:$port$([ "$images" = no ] || echo ", images enabled")"
 else
   echo "riker-agent staged under $dest: instance $instance serves $app ($env) on $host:$port"
 fi

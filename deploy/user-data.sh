@@ -9,8 +9,12 @@
 # reachable (hop limit 1 is enough, the agent runs on the host); curl; the AWS CLI when
 # RIKER_AGENT_URL is an s3:// URL.
 #
+# With RIKER_IMAGES=yes (a Dockerfile app: its releases are images) podman, runc and catatonit
+# are installed with apt-get when missing, and the drop-in riker-agent-images.conf runs the agent
+# as root (Riker's podman is rootful) and slug processes as the riker account.
+#
 # DESTDIR=DIR (tests): every file goes under DIR and no user or group is created;
-# systemctl is still called (put a stub first on PATH). AWS_EC2_METADATA_SERVICE_ENDPOINT
+# systemctl, dpkg-query and apt-get are still called (put stubs first on PATH). AWS_EC2_METADATA_SERVICE_ENDPOINT
 # moves IMDS (as in the AWS SDKs).
 set -euo pipefail
 
@@ -28,6 +32,8 @@ RIKER_AGENT_URL="${RIKER_AGENT_URL:-s3://CHANGE-ME/riker/bin/riker-agent}"
 RIKER_AGENT_SHA256="${RIKER_AGENT_SHA256:-}"
 # Optional: the store's region (default: this instance's region, from IMDS).
 AWS_REGION="${AWS_REGION:-}"
+# yes: the app's releases are Dockerfile images (installs podman; the agent runs as root).
+RIKER_IMAGES="${RIKER_IMAGES:-no}"
 # ------------------------------------------------------------------------------------------
 
 say() { echo "riker user-data: $*"; }
@@ -39,6 +45,7 @@ esac
 [[ "$RIKER_APP" =~ ^[a-z][a-z0-9-]{0,62}$ ]] || die "RIKER_APP must be 1-63 characters a-z, 0-9 and '-', starting with a letter"
 [[ "$RIKER_ENV" =~ ^[a-z][a-z0-9-]{0,62}$ ]] || die "RIKER_ENV must be 1-63 characters a-z, 0-9 and '-', starting with a letter"
 [[ "$RIKER_PORT" =~ ^[0-9]+$ ]] && [ "$RIKER_PORT" -ge 1 ] && [ "$RIKER_PORT" -le 65535 ] || die "RIKER_PORT must be a number from 1 to 65535"
+[[ "$RIKER_IMAGES" =~ ^(yes|no)$ ]] || die "RIKER_IMAGES must be yes or no, not '$RIKER_IMAGES'"
 
 dest="${DESTDIR:-}"
 imds="${AWS_EC2_METADATA_SERVICE_ENDPOINT:-http://169.254.169.254}"
@@ -130,6 +137,40 @@ WantedBy=multi-user.target
 UNIT
 chmod 0644 "$dest/etc/systemd/system/riker-agent.service"
 
+dropin="$dest/etc/systemd/system/riker-agent.service.d"
+if [ "$RIKER_IMAGES" = yes ]; then
+  missing=()
+  for p in podman runc catatonit; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" || die "cannot install ${missing[*]}"
+  fi
+  install -d -m 0755 "$dropin" "$dest/etc/containers"
+  install -d -m 0700 "$dest/etc/containers/networks"
+  # The same drop-in as deploy/riker-agent-images.conf (a test keeps the two identical).
+  cat > "$dropin/images.conf" <<'DROPIN'
+# riker-agent on an instance that runs Dockerfile (image) releases: a drop-in for
+# riker-agent.service, installed as /etc/systemd/system/riker-agent.service.d/images.conf by
+# install-agent.sh --images or user-data.sh with RIKER_IMAGES=yes (with podman, runc, catatonit).
+# Riker runs podman rootful, so the agent runs as root; slug releases' processes still run as
+# the riker account (--app-user riker, through setpriv with no-new-privileges), and
+# NoNewPrivileges, ProtectSystem and PrivateTmp of the unit still apply to everything.
+[Service]
+User=root
+Group=root
+# podman's network lock; ProtectSystem=full keeps the rest of /etc read-only.
+ReadWritePaths=/etc/containers/networks
+ExecStart=
+ExecStart=/usr/local/bin/riker-agent run --store ${RIKER_STORE} --app ${RIKER_APP} --env ${RIKER_ENV} --instance-id ${RIKER_INSTANCE_ID} --dir /var/lib/riker-agent --port ${RIKER_PORT} --host ${RIKER_HOST} --app-user riker
+DROPIN
+  chmod 0644 "$dropin/images.conf"
+else
+  rm -f "$dropin/images.conf"
+fi
+
 install -d -m 0750 "$dest/etc/riker"
 (
   umask 027
@@ -148,4 +189,4 @@ if [ -z "$dest" ]; then chgrp riker /etc/riker /etc/riker/agent.env; fi
 
 systemctl daemon-reload
 systemctl enable --now riker-agent.service
-say "riker-agent started: instance $instance serves $RIKER_APP ($RIKER_ENV) from $RIKER_STORE on $RIKER_HOST:$RIKER_PORT"
+say "riker-agent started: instance $instance serves $RIKER_APP ($RIKER_ENV) from $RIKER_STORE on $RIKER_HOST:$RIKER_PORT$([ "$RIKER_IMAGES" = no ] || echo ", images enabled")"

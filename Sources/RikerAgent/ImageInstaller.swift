@@ -53,11 +53,26 @@ struct ImageInstaller: Sendable {
 
     func tag(_ version: Int) -> String { "localhost/riker-agent/\(agentKey):v\(version)" }
 
-    /// The engine, or `.deployFailed` saying this host cannot run images (no podman nor docker).
+    /// The engine, or `.deployFailed` saying why this host cannot run images: no podman nor
+    /// docker, or podman with an agent that is not root.
     func engine(for release: Release) throws -> ContainerEngine {
-        do { return try ContainerEngine.detect(storage: storage, path: enginePath) } catch {
+        let engine: ContainerEngine
+        do { engine = try ContainerEngine.detect(storage: storage, path: enginePath) } catch {
             throw RikerError(.deployFailed, "cannot run \(release.name) (a Dockerfile image) on this host: \(error.userMessage)")
         }
+        if let problem = Self.privilegeProblem(engine, euid: geteuid()) {
+            throw RikerError(.deployFailed, "cannot run \(release.name) (a Dockerfile image) on this host: \(problem)")
+        }
+        return engine
+    }
+
+    /// Riker runs podman rootful only (DESIGN.md §8): an agent that is not root says how to fix it
+    /// rather than fail inside podman. docker needs no more than access to its daemon.
+    static func privilegeProblem(_ engine: ContainerEngine, euid: uid_t) -> String? {
+        guard engine.kind == .podman, euid != 0 else { return nil }
+        let user = getpwuid(euid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(euid)"
+        return "riker-agent runs as \(user) and podman needs root: install the agent with images enabled "
+            + "(deploy/install-agent.sh --images, or RIKER_IMAGES=yes in deploy/user-data.sh)"
     }
 
     /// Makes `release`'s image runnable here. Throws `.deployFailed` when a blob is missing from
@@ -90,7 +105,11 @@ struct ImageInstaller: Sendable {
     }
 
     /// Downloads the manifest, config and layers the local layout lacks (or holds corrupt).
+    /// The layout is the agent's alone (0700): an image config records the values of the
+    /// build args its RUN steps used, and slug processes may run on this host too.
     private func fetch(_ image: ImageArtifact, release: Release) async throws {
+        try FileManager.default.createDirectory(at: layout, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        guard chmod(layout.path, 0o700) == 0 else { throw RikerError.posix("cannot protect", path: layout.path) }
         let manifestData = try await blob(image.manifest, release: release)
         let manifest = try OCI.decode(OCIManifest.self, from: manifestData, what: "the image manifest of \(release.name)")
         guard manifest.config.digest == image.config else {

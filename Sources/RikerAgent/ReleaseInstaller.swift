@@ -32,7 +32,9 @@ struct ReleaseInstaller: Sendable {
         try FileManager.default.createDirectory(at: paths.releases, withIntermediateDirectories: true)
         let staging = paths.releases.appendingPathComponent(".\(release.name)-\(UUID().uuidString.prefix(8))")
         do {
-            do { try await Blocking.run { try SlugArchive.unpack(slug, into: staging) } } catch {
+            // No more than the release says its slug unpacks to: a slug cannot fill the disk.
+            let cap = release.unpackedSize ?? SlugLimits.defaultMaxBytes
+            do { try await Blocking.run { try SlugArchive.unpack(slug, into: staging, maxBytes: cap) } } catch {
                 throw RikerError(.deployFailed, "cannot unpack the slug of \(release.name) (\(release.artifact)): \(error.userMessage)")
             }
             try AtomicFile.write(Data((sha + "\n").utf8), to: staging.appendingPathComponent(Self.marker))

@@ -37,6 +37,9 @@ struct AgentRunCommand: AsyncParsableCommand {
     @Option(name: .customLong("app-uid"),
             help: "Run the app's processes as this unprivileged uid (and gid) when the agent runs as root (riker serve passes one per app).")
     var appUID: UInt32?
+    @Option(name: .customLong("app-user"),
+            help: "The same with an account's name (instances whose agent runs as root for image releases).")
+    var appUserName: String?
 
     func run() async throws {
         RikerLogging.bootstrap()
@@ -54,6 +57,8 @@ struct AgentRunCommand: AsyncParsableCommand {
                 guard AppUser.canSwitch else { throw RikerError(.invalidInput, "--app-uid needs root and setpriv (util-linux)") }
                 guard appUID >= 1000 else { throw RikerError(.invalidInput, "--app-uid must be an unprivileged uid (1000 or more)") }
                 options.appUser = AppUser(uid: appUID, gid: appUID)
+            } else if let appUserName {
+                options.appUser = try AppUser(account: appUserName)
             }
             return Agent(options: options, store: releaseStore)
         }

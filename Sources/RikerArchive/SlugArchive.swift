@@ -16,6 +16,12 @@ public struct PackedSlug: Sendable, Equatable {
     /// The file's size in bytes.
     public var size: Int64
     public var compression: SlugCompression
+    /// What the slug's files add up to unpacked (apparent sizes): the cap the agent unpacks it with.
+    public var unpackedSize: Int64
+
+    public init(file: URL, sha256: String, size: Int64, compression: SlugCompression, unpackedSize: Int64) {
+        self.file = file; self.sha256 = sha256; self.size = size; self.compression = compression; self.unpackedSize = unpackedSize
+    }
 }
 
 /// Slugs: deterministic tar archives of a built app directory, written and read with libarchive.
@@ -30,9 +36,14 @@ public enum SlugArchive {
     /// and devices are skipped. `file` appears complete or not at all (written next to it, then
     /// renamed). Throws `RikerError(.archive)` for a symlink that is absolute or points outside
     /// `directory` (the agent would refuse the slug), `.io` for unreadable files.
+    ///
+    /// `limits` caps what the files add up to (apparent sizes, so a sparse file counts in full),
+    /// checked from the directory walk before any file is read: over the cap throws
+    /// `RikerError(.archive, "slug is 10.0G unpacked, over …")`. Past `limits.deadline`, packing
+    /// stops with `RikerError(.timeout)`. Either way no file is left behind.
     public static func pack(directory: URL, to file: URL, compression: SlugCompression = .zstd,
-                            exclude: (String) -> Bool = { _ in false }) throws -> PackedSlug {
-        try SlugPacker.pack(directory: directory, to: file, compression: compression, exclude: exclude)
+                            exclude: (String) -> Bool = { _ in false }, limits: SlugLimits = .none) throws -> PackedSlug {
+        try SlugPacker.pack(directory: directory, to: file, compression: compression, exclude: exclude, limits: limits)
     }
 
     /// Unpacks a slug (zstd or gzip, detected) into `directory`, refusing absolute paths, `..`,
@@ -42,8 +53,13 @@ public enum SlugArchive {
     /// Entries are extracted into `directory.partial-XXXXXX` next to it, renamed into place once
     /// all succeeded. A refused entry throws `RikerError(.archive, "refusing slug entry '…': reason")`
     /// and removes everything extracted so far. Permissions are restored, owners are not.
-    public static func unpack(_ file: URL, into directory: URL) throws {
-        try SlugUnpacker.unpack(file, into: directory)
+    ///
+    /// The entries' sizes may add up to `maxBytes` at most (a release records its slug's
+    /// unpacked size; `SlugLimits.defaultMaxBytes` when it does not): the entry that would pass
+    /// it is refused from its header, before any of its data is written, so a slug holding a
+    /// huge (sparse) file costs nothing. Runs of zeros are written as holes.
+    public static func unpack(_ file: URL, into directory: URL, maxBytes: Int64 = SlugLimits.defaultMaxBytes) throws {
+        try SlugUnpacker.unpack(file, into: directory, maxBytes: maxBytes)
     }
 
     /// Hex SHA-256 of a file, streamed.

@@ -12,8 +12,17 @@ enum SlugPacker {
     static let zstdLevel = "3"
     static let bufferSize = 1 << 20
 
-    static func pack(directory: URL, to file: URL, compression: SlugCompression, exclude: (String) -> Bool) throws -> PackedSlug {
+    static func pack(directory: URL, to file: URL, compression: SlugCompression, exclude: (String) -> Bool,
+                     limits: SlugLimits) throws -> PackedSlug {
         let entries = try SlugSource.entries(of: directory, exclude: exclude)
+        // Refused from the walk's sizes alone, before any file is opened: a huge sparse file
+        // costs a stat, not a read.
+        try limits.checkSize(of: entries)
+        try limits.checkDeadline()
+        let unpackedSize = entries.reduce(Int64(0)) { total, entry in
+            if case .file(let size) = entry.kind { return total + size }
+            return total
+        }
         let folder = file.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temporary = folder.appendingPathComponent(".\(file.lastPathComponent).partial-\(UUID().uuidString.prefix(8))").path
@@ -21,7 +30,7 @@ enum SlugPacker {
         guard fd >= 0 else { throw RikerError.posix("cannot create slug", path: temporary) }
         let sink = HashingFileSink(fd: fd, path: file.path)
         do {
-            try write(entries, from: directory, compression: compression, to: sink)
+            try write(entries, from: directory, compression: compression, to: sink, limits: limits)
             guard close(fd) == 0 else { throw RikerError.posix("cannot write slug", path: file.path) }
         } catch {
             close(fd)
@@ -33,10 +42,11 @@ enum SlugPacker {
             unlink(temporary)
             throw failure
         }
-        return PackedSlug(file: file, sha256: sink.hexDigest(), size: sink.byteCount, compression: compression)
+        return PackedSlug(file: file, sha256: sink.hexDigest(), size: sink.byteCount, compression: compression, unpackedSize: unpackedSize)
     }
 
-    private static func write(_ entries: [SlugSourceEntry], from root: URL, compression: SlugCompression, to sink: HashingFileSink) throws {
+    private static func write(_ entries: [SlugSourceEntry], from root: URL, compression: SlugCompression, to sink: HashingFileSink,
+                              limits: SlugLimits) throws {
         let archive = try ArchiveHandle(.write)
         let a = archive.pointer
         try archive.check(archive_write_set_format_pax_restricted(a), "cannot set slug format")
@@ -61,14 +71,14 @@ enum SlugPacker {
         defer { buffer.deallocate() }
         try withExtendedLifetime(sink) {
             for item in entries {
-                try writeEntry(item, root: root, entry: entry, archive: archive, sink: sink, buffer: buffer)
+                try writeEntry(item, root: root, entry: entry, archive: archive, sink: sink, buffer: buffer, limits: limits)
             }
             try check(archive_write_close(a), archive, sink, "cannot finish slug \(sink.path)")
         }
     }
 
     private static func writeEntry(_ item: SlugSourceEntry, root: URL, entry: ArchiveEntry, archive: ArchiveHandle,
-                                   sink: HashingFileSink, buffer: UnsafeMutableRawBufferPointer) throws {
+                                   sink: HashingFileSink, buffer: UnsafeMutableRawBufferPointer, limits: SlugLimits) throws {
         let e = entry.pointer
         archive_entry_clear(e)
         archive_entry_copy_pathname(e, item.path)
@@ -88,18 +98,19 @@ enum SlugPacker {
         }
         try check(archive_write_header(archive.pointer, e), archive, sink, "cannot add '\(item.path)' to slug")
         if case .file(let size) = item.kind, size > 0 {
-            try copyFile(root.appendingPathComponent(item.path).path, size: size, archive: archive, sink: sink, buffer: buffer)
+            try copyFile(root.appendingPathComponent(item.path).path, size: size, archive: archive, sink: sink, buffer: buffer, limits: limits)
         }
     }
 
-    /// Streams a file into the current entry, a buffer at a time.
+    /// Streams a file into the current entry, a buffer at a time, checking the deadline between buffers.
     private static func copyFile(_ path: String, size: Int64, archive: ArchiveHandle, sink: HashingFileSink,
-                                 buffer: UnsafeMutableRawBufferPointer) throws {
+                                 buffer: UnsafeMutableRawBufferPointer, limits: SlugLimits) throws {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw RikerError.posix("cannot read", path: path) }
         defer { close(fd) }
         var remaining = size
         while remaining > 0 {
+            try limits.checkDeadline()
             let n = read(fd, buffer.baseAddress, min(buffer.count, Int(clamping: remaining)))
             if n < 0 {
                 if errno == EINTR { continue }

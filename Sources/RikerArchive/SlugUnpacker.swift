@@ -8,11 +8,12 @@ enum SlugUnpacker {
     static let blockSize = 1 << 20
 
     /// libarchive's own guards, on top of ours: no `..`, no absolute paths, never write
-    /// through a symlink. Permissions and times are restored, owners are not.
+    /// through a symlink. Permissions and times are restored, owners are not. Blocks of zeros
+    /// become holes, so a sparse file packed in full stays sparse on the instance.
     static let diskOptions = ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS
-        | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
+        | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SPARSE
 
-    static func unpack(_ file: URL, into directory: URL) throws {
+    static func unpack(_ file: URL, into directory: URL, maxBytes: Int64) throws {
         let target = directory.standardizedFileURL
         if FileManager.default.fileExists(atPath: target.path) || (try? FileManager.default.destinationOfSymbolicLink(atPath: target.path)) != nil {
             throw RikerError(.alreadyExists, "cannot unpack slug into \(target.path): it already exists")
@@ -23,7 +24,7 @@ enum SlugUnpacker {
         guard mkdtemp(&template) != nil else { throw RikerError.posix("cannot create", path: "\(target.path).partial-XXXXXX") }
         let partial = String(cString: template)
         do {
-            try onThreadInDirectory(partial) { try extract(file) }
+            try onThreadInDirectory(partial) { try extract(file, maxBytes: maxBytes) }
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
             throw error
@@ -36,8 +37,9 @@ enum SlugUnpacker {
     }
 
     /// Reads every entry of `file`, checks it, and writes it relative to the current directory
-    /// (which is the calling thread's own: see `onThreadInDirectory`).
-    private static func extract(_ file: URL) throws {
+    /// (which is the calling thread's own: see `onThreadInDirectory`). Stops at the first entry
+    /// that takes the sizes past `maxBytes`, before writing any of it.
+    private static func extract(_ file: URL, maxBytes: Int64) throws {
         let reader = try ArchiveHandle(.read)
         try reader.check(archive_read_support_filter_all(reader.pointer), "cannot enable slug decompression")
         try reader.check(archive_read_support_format_tar(reader.pointer), "cannot enable tar reading")
@@ -47,6 +49,7 @@ enum SlugUnpacker {
         let disk = try ArchiveHandle(.writeDisk)
         try disk.check(archive_write_disk_set_options(disk.pointer, diskOptions), "cannot set extraction options")
         var guardrail = SlugEntryGuard()
+        var total: Int64 = 0
         while true {
             var header: OpaquePointer?
             let status = archive_read_next_header(reader.pointer, &header)
@@ -54,9 +57,16 @@ enum SlugUnpacker {
             try reader.check(status, "cannot read slug \(file.path)")
             guard let entry = header else { break }
             try guardrail.admit(entry)
+            // A sparse entry's size is its full apparent size, whatever its archive holds.
+            let size = max(0, archive_entry_size(entry))
+            total += size
+            if total > maxBytes {
+                throw RikerError(.archive, "refusing slug entry '\(entryName(entry))' (\(humanSize(size))): the slug unpacks to more than "
+                    + "its \(humanSize(maxBytes)) cap (the unpacked size its release records)")
+            }
             try disk.check(archive_write_header(disk.pointer, entry), "cannot unpack '\(entryName(entry))' from slug \(file.path)")
-            if archive_entry_size(entry) > 0 {
-                try copyData(from: reader, to: disk, name: entryName(entry), file: file)
+            if size > 0 {
+                try copyData(from: reader, to: disk, name: entryName(entry), size: size, file: file)
             }
             try disk.check(archive_write_finish_entry(disk.pointer), "cannot unpack '\(entryName(entry))' from slug \(file.path)")
         }
@@ -64,7 +74,9 @@ enum SlugUnpacker {
         try disk.check(archive_write_close(disk.pointer), "cannot finish unpacking slug \(file.path)")
     }
 
-    private static func copyData(from reader: ArchiveHandle, to disk: ArchiveHandle, name: String, file: URL) throws {
+    /// Copies the current entry's data blocks (at their offsets: holes stay holes), refusing
+    /// any block that reaches past the entry's declared size.
+    private static func copyData(from reader: ArchiveHandle, to disk: ArchiveHandle, name: String, size entrySize: Int64, file: URL) throws {
         var block: UnsafeRawPointer?
         var size = 0
         var offset: Int64 = 0
@@ -72,6 +84,9 @@ enum SlugUnpacker {
             let status = archive_read_data_block(reader.pointer, &block, &size, &offset)
             if status == ArchiveStatus.eof { return }
             try reader.check(status, "cannot read '\(name)' from slug \(file.path)")
+            guard offset >= 0, offset <= entrySize, Int64(size) <= entrySize - offset else {
+                throw RikerError(.archive, "refusing slug entry '\(name)': its data reaches past its declared \(humanSize(entrySize))")
+            }
             let written = archive_write_data_block(disk.pointer, block, size, offset)
             if written < ArchiveStatus.warn { try disk.check(Int32(written), "cannot write '\(name)' from slug \(file.path)") }
         }

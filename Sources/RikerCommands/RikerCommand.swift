@@ -13,6 +13,7 @@ public struct RikerCommand: AsyncParsableCommand {
             ConfigShow.self, ConfigSet.self, ConfigUnset.self,
             ReleasesList.self, Rollback.self, DeployRef.self, Promote.self, Ps.self, PsScale.self,
             Serve.self, SSHCommandVerb.self, Hook.self, SlugPack.self, SlugUnpack.self, S3CopyCommand.self,
+            KeysSync.self, Doctor.self,
         ]
     )
     public init() {}

@@ -12,6 +12,18 @@ public struct AppUser: Sendable, Equatable, Codable, CustomStringConvertible {
 
     public init(uid: uid_t, gid: gid_t) { self.uid = uid; self.gid = gid }
 
+    /// An account of this host (`--app-user riker` on instances whose agent runs as root).
+    /// Throws `.invalidInput` when there is none, or when processes cannot be switched to it.
+    public init(account name: String) throws {
+        guard let pw = getpwnam(name) else {
+            throw RikerError(.invalidInput, "--app-user \(name): no such account on this host (create it: useradd --system \(name))")
+        }
+        guard Self.canSwitch else {
+            throw RikerError(.invalidInput, "--app-user \(name) needs riker-agent to run as root and \(Self.setpriv) (apt-get install util-linux)")
+        }
+        self.init(uid: pw.pointee.pw_uid, gid: pw.pointee.pw_gid)
+    }
+
     public var description: String { "uid \(uid)" }
 
     static let setpriv = "/usr/bin/setpriv"

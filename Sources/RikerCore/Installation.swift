@@ -17,17 +17,26 @@ public enum Installation {
     public static var agentBinary: URL { binDir.appendingPathComponent("riker-agent") }
 
     /// The directory holding `buildpacks/` and `hooks/`: `$RIKER_HOME`, else the nearest ancestor
-    /// of the executable that has both (a source checkout), else `/usr/share/riker`.
+    /// of the executable that has both (a source checkout), else `PREFIX/share/riker` beside the
+    /// executable's `PREFIX/bin` (what `script/install` writes: `/usr/local/bin/riker` finds
+    /// `/usr/local/share/riker`), else `/usr/share/riker`.
     public static var resourceDir: URL {
         if let env = ProcessInfo.processInfo.environment["RIKER_HOME"], !env.isEmpty { return URL(fileURLWithPath: env) }
         var dir = binDir
         while dir.path != "/" {
-            let fm = FileManager.default
-            if fm.fileExists(atPath: dir.appendingPathComponent("buildpacks").path),
-               fm.fileExists(atPath: dir.appendingPathComponent("hooks/pre-receive").path) { return dir }
+            if hasResources(dir) { return dir }
             dir = dir.deletingLastPathComponent()
         }
+        let shared = binDir.deletingLastPathComponent().appendingPathComponent("share/riker")
+        if hasResources(shared) { return shared }
         return URL(fileURLWithPath: "/usr/share/riker")
+    }
+
+    /// Whether `dir` has `buildpacks/` and `hooks/pre-receive`.
+    static func hasResources(_ dir: URL) -> Bool {
+        let fm = FileManager.default
+        return fm.fileExists(atPath: dir.appendingPathComponent("buildpacks").path)
+            && fm.fileExists(atPath: dir.appendingPathComponent("hooks/pre-receive").path)
     }
 
     public static var builtinBuildpacks: URL { resourceDir.appendingPathComponent("buildpacks") }

@@ -47,6 +47,8 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
     public static let slugPack = Verb("slug:pack", .localOnly)
     public static let slugUnpack = Verb("slug:unpack", .localOnly)
     public static let s3Copy = Verb("s3:cp", .localOnly)
+    public static let keysSync = Verb("keys:sync", .localOnly)
+    public static let doctor = Verb("doctor", .localOnly)
 
     /// Every verb, in the order `help` lists them.
     public static let all: [Verb] = [
@@ -54,7 +56,7 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
         appsCreate, appsList, appsInfo, appsDestroy, appsSet,
         config, configSet, configUnset,
         releases, rollback, deploy, promote, ps, psScale, help,
-        serve, sshCommand, hook, slugPack, slugUnpack, s3Copy,
+        serve, sshCommand, hook, slugPack, slugUnpack, s3Copy, keysSync, doctor,
     ]
 
     /// Verbs that may be run over SSH.

@@ -75,7 +75,7 @@ public struct Pipeline {
             processTypes: built.processTypes, artifact: built.key, sha256: built.sha256, size: built.size,
             config: config, createdBy: request.createdBy,
             description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))"), image: built.image,
-            formation: formation, manifest: built.manifest))
+            unpackedSize: built.unpackedSize, formation: formation, manifest: built.manifest))
         output.step("Released \(release.name) (\(short))")
         FormationNotes.print(release, notes: notes, output: output)
         return release
@@ -99,6 +99,8 @@ public struct Pipeline {
         var size: Int64
         var image: ImageArtifact?
         var manifest: AppManifest?
+        /// A slug's unpacked size (the agent's cap when unpacking it).
+        var unpackedSize: Int64? = nil
     }
 
     /// Compiles `buildDir` with buildpacks and stores it as a slug (unless an identical one is stored).
@@ -108,16 +110,29 @@ public struct Pipeline {
             builtinBuildpacks: Installation.builtinBuildpacks, buildpackCache: paths.buildpacksCache,
             tmpDir: work, timeout: settings.timeout, output: output, sourceVersion: request.commit,
             user: try buildUser(request.app), trustedBuildpackDirs: ServerConfig.buildpackDirs(paths))
+        // Packing counts against the build's time limit, and the slug against build.max_slug_mb.
+        let limits = SlugLimits(
+            maxBytes: settings.maxSlugBytes, limitName: "build.max_slug_mb=\(settings.maxSlugMB)",
+            raiseHint: "raise it with apps:set \(request.app) build.max_slug_mb=N",
+            deadline: Date().addingTimeInterval(settings.timeout),
+            deadlineName: "the build time limit (build.timeout_seconds=\(Int(settings.timeout.rounded())))")
         let result = try await Blocking.run { try Builder.build(buildRequest) }
 
         output.step("Compressing...")
-        let slug = try await Blocking.run { try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd) }
+        let slug: PackedSlug
+        do {
+            slug = try await Blocking.run {
+                try SlugArchive.pack(directory: buildDir, to: work.appendingPathComponent("slug.tar.zst"), compression: .zstd, limits: limits)
+            }
+        } catch let e as RikerError {
+            throw RikerError(.buildFailed, e.message)
+        }
         output.detail("Done: \(humanSize(slug.size))")
         let stored = try await store.storeSlug(app: request.app, file: slug.file, sha256: slug.sha256, ext: slug.compression.fileExtension,
                                                tags: ["app": request.app, "env": request.env, "commit": request.commit])
         if !stored.uploaded { output.detail("Identical slug already stored") }
-        return Artifact(builder: result.builder, processTypes: result.processTypes, key: stored.key, sha256: slug.sha256, size: slug.size, image: nil,
-                        manifest: result.manifest)
+        return Artifact(builder: result.builder, processTypes: result.processTypes, key: stored.key, sha256: slug.sha256, size: slug.size,
+                        image: nil, manifest: result.manifest, unpackedSize: slug.unpackedSize)
     }
 
     /// Builds, releases and deploys. A deploy failure rolls back and throws `.deployFailed`.

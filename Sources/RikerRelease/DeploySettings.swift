@@ -83,12 +83,17 @@ public struct BuildSettings: Sendable, Equatable {
     public var args: [String]
     /// Whether Dockerfile RUN steps reach the network.
     public var network: BuildNetwork
+    /// `build.max_slug_mb`: MiB a slug's files may add up to unpacked.
+    public var maxSlugMB: Int
+    /// `maxSlugMB` in bytes.
+    public var maxSlugBytes: Int64 { Int64(maxSlugMB) << 20 }
 
     public init(_ app: AppSettings, env: String) throws {
         let read = SettingReader(app: app, env: env)
         timeout = try read.value("build.timeout_seconds") { Double($0) }
         args = try read.optional("build.args") { try? BuildArgs.parse($0) } ?? []
         network = try read.value("build.network") { try? BuildNetwork(setting: $0) }
+        maxSlugMB = try read.value("build.max_slug_mb") { Int($0) }
     }
 }
 

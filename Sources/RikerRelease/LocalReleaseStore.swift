@@ -33,6 +33,21 @@ public struct LocalReleaseStore: ReleaseStore {
         }
     }
 
+    /// When root writes into a store another user owns (root-run agents and `riker serve`
+    /// beside pushes as the `riker` user), what it creates is given to that owner, so the owner
+    /// can change and delete it later (`apps:destroy`).
+    private func keepOwner(_ url: URL) {
+        guard geteuid() == 0 else { return }
+        var top = stat()
+        guard stat(directory.path, &top) == 0, top.st_uid != 0 else { return }
+        var item = url
+        while item.path.count > directory.path.count {
+            var st = stat()
+            if lstat(item.path, &st) == 0, st.st_uid != top.st_uid { lchown(item.path, top.st_uid, top.st_gid) }
+            item = item.deletingLastPathComponent()
+        }
+    }
+
     private func keyLock(_ key: String) -> URL {
         let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
         return directory.appendingPathComponent(".locks").appendingPathComponent(String(digest.prefix(32)))
@@ -66,7 +81,9 @@ public struct LocalReleaseStore: ReleaseStore {
     public func put(_ key: String, _ data: Data, condition: WriteCondition) async throws -> String {
         let p = try path(key)
         try guardDirectory()
-        return try FileLock.withLock(keyLock(key)) {
+        let lock = keyLock(key)
+        defer { keepOwner(p); keepOwner(lock) }
+        return try FileLock.withLock(lock) {
             switch condition {
             case .ifAbsent:
                 guard try AtomicFile.createIfAbsent(data, at: p, mode: 0o600) else {
@@ -134,8 +151,11 @@ public struct LocalReleaseStore: ReleaseStore {
             try? FileManager.default.removeItem(at: tmp)
             throw error as? RikerError ?? RikerError(.io, "cannot store \(key): \(error.localizedDescription)")
         }
+        keepOwner(p)
         if !tags.isEmpty {
-            try AtomicFile.write(try JSONCoding.encode(tags), to: directory.appendingPathComponent(".meta").appendingPathComponent(key + ".tags.json"))
+            let meta = directory.appendingPathComponent(".meta").appendingPathComponent(key + ".tags.json")
+            try AtomicFile.write(try JSONCoding.encode(tags), to: meta)
+            keepOwner(meta)
         }
     }
 

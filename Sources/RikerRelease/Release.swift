@@ -30,6 +30,9 @@ public struct Release: Codable, Sendable, Equatable {
     public var formation: Formation?
     /// What the app's `app.json` said (postdeploy, formation, health checks); nil without one.
     public var manifest: AppManifest?
+    /// What the slug's files add up to unpacked (apparent sizes): the agent refuses a slug whose
+    /// entries add up to more. Nil in images and in releases written before it was recorded.
+    public var unpackedSize: Int64?
 
     enum CodingKeys: String, CodingKey {
         case version, app, env, commit, ref, builder
@@ -39,17 +42,18 @@ public struct Release: Codable, Sendable, Equatable {
         case createdBy = "created_by"
         case description
         case image, formation, manifest
+        case unpackedSize = "unpacked_size"
     }
 
     public init(version: Int, app: String, env: String, commit: String, ref: String, builder: String,
                 processTypes: [String: String], artifact: String, sha256: String, size: Int64,
                 config: [String: String], createdAt: Date = Date(), createdBy: String, description: String,
-                image: ImageArtifact? = nil, formation: Formation? = nil, manifest: AppManifest? = nil) {
+                image: ImageArtifact? = nil, unpackedSize: Int64? = nil, formation: Formation? = nil, manifest: AppManifest? = nil) {
         self.version = version; self.app = app; self.env = env; self.commit = commit; self.ref = ref
         self.builder = builder; self.processTypes = processTypes; self.artifact = artifact
         self.sha256 = sha256; self.size = size; self.config = config; self.createdAt = createdAt
         self.createdBy = createdBy; self.description = description; self.image = image
-        self.formation = formation; self.manifest = manifest
+        self.unpackedSize = unpackedSize; self.formation = formation; self.manifest = manifest
     }
 
     public var name: String { "v\(version)" }

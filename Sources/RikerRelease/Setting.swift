@@ -48,6 +48,8 @@ public struct Setting: Sendable {
         Setting("deploy.failure_lines", default: "40", "lines of a failing process's output a failed deploy shows",
                 check: { Int($0).map { (1...1000).contains($0) } == true ? nil : "deploy.failure_lines must be a whole number from 1 to 1000" }),
         Setting("build.timeout_seconds", default: "900", "seconds a build may take", check: number("build.timeout_seconds")),
+        Setting("build.max_slug_mb", default: "500", "MB (MiB) a slug's files may add up to unpacked; sparse files count in full",
+                check: { Int($0).map { (1...1_048_576).contains($0) } == true ? nil : "build.max_slug_mb must be a whole number of MB from 1 to 1048576" }),
         Setting("build.args", "config vars a Dockerfile build gets as --build-arg (names, comma-separated)", check: BuildArgs.problem),
         Setting("build.network", default: "default", "whether Dockerfile RUN steps reach the network: default or none",
                 check: BuildNetwork.problem),

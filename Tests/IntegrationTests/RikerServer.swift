@@ -145,9 +145,14 @@ final class RikerServer {
     }
 
     func stop() {
+        stopProcesses()
+        dir.remove()
+    }
+
+    /// Stops `riker serve` (and with it the apps) and sshd, leaving the files.
+    func stopProcesses() {
         serve?.terminate(grace: 30)
         sshd?.terminate(grace: 5)
-        dir.remove()
     }
 }
 

@@ -108,6 +108,49 @@ struct ImageReleaseTests {
         }
     }
 
+    /// The same cleanup through a running agent: after each switch it keeps `keepReleases`
+    /// release dirs, and only their images (tags, engine images and layout blobs) stay.
+    @Test func anAgentKeepsOnlyTheImagesOfItsKeptReleasesAsItDeploys() async throws {
+        try await withImageHarness { h in
+            let ctx = try h.podman.context("app", files: ["Dockerfile": Self.httpd, "www/index.html": "1\n"])
+            var options = AgentOptions(storeURL: h.store.url, app: "demo", env: "production", instanceID: "i-1",
+                                       dir: h.paths.dir, port: freePort(), pollInterval: 0.1)
+            options.grace = 2
+            options.keepReleases = 2
+            options.containerStorage = h.agentEngine.storage
+            let agent = Agent(options: options, store: h.store, probe: CurlHealthProbe())
+            let task = Task { try await agent.run() }
+            let deployAndCheck: () async throws -> Void = {
+                var releases: [Release] = []
+                for n in 1...3 {
+                    try Data("\(n)\n".utf8).write(to: ctx.appendingPathComponent("www/index.html"))
+                    let r = try await h.buildRelease(ctx)
+                    releases.append(r)
+                    try await h.store.setDesired("demo", "production", instance: "i-1", DesiredRelease(release: r.version, deploy: "d\(n)"))
+                    #expect(await h.eventually(timeout: 60) { h.get(options.port) == "\(n)\n" }, "v\(n) never served")
+                }
+                let key = h.installer.agentKey
+                // v1's container goes once retired; its image and blobs went with its release dir.
+                #expect(await h.eventually(timeout: 30) {
+                    (try? h.agentTags()) == ["localhost/riker-agent/\(key):v2", "localhost/riker-agent/\(key):v3"]
+                        && (try? h.agentEngine.run(["ps", "--all", "--quiet"]).split(separator: "\n").count) == 1
+                }, "tags: \(String(describing: try? h.agentTags()))")
+                let ids = try h.agentEngine.run(["images", "--quiet", "--no-trunc"]).split(separator: "\n").map { String($0.dropFirst(7)) }
+                #expect(Set(ids) == Set(releases[1...].map { $0.image!.config.hex }))
+                var needed = Set<String>()
+                for r in releases[1...] {
+                    let m = try OCI.decode(OCIManifest.self, from: Data(contentsOf: h.installer.layout.appendingPathComponent("blobs/sha256/\(r.sha256)")), what: "m")
+                    needed.formUnion([r.sha256] + m.blobs.map(\.digest.hex))
+                }
+                let kept = try Set(FileManager.default.contentsOfDirectory(atPath: h.installer.layout.appendingPathComponent("blobs/sha256").path))
+                #expect(kept == needed)
+            }
+            do { try await deployAndCheck() } catch { agent.stop(); _ = try? await task.value; throw error }
+            agent.stop()
+            _ = try await task.value
+        }
+    }
+
     @Test func corruptBlobInTheStoreIsRefusedAndACorruptCachedBlobIsFetchedAgain() async throws {
         try await withImageHarness { h in
             let ctx = try h.podman.context("app", files: ["Dockerfile": Self.httpd, "www/index.html": "hi\n"])
@@ -253,8 +296,8 @@ final class ImageHarness {
             image: ImageArtifact(manifest: built.manifest, config: built.config, image: built.imageConfig)))
     }
 
-    func get(_ port: Int) -> String? {
-        guard let r = try? HTTPClient.get("http://127.0.0.1:\(port)/", timeout: 3), r.status == 200 else { return nil }
+    func get(_ port: Int, _ path: String = "/") -> String? {
+        guard let r = try? HTTPClient.get("http://127.0.0.1:\(port)\(path)", timeout: 3), r.status == 200 else { return nil }
         return String(decoding: r.body, as: UTF8.self)
     }
 

@@ -30,7 +30,8 @@ struct UserDataTests {
         }
     }
 
-    static func runUserData(_ settings: [String: String], imds: String) throws -> Run {
+    /// `stubs`: more programs (name → shell script) put first on PATH beside `systemctl`.
+    static func runUserData(_ settings: [String: String], imds: String, stubs extra: [String: String] = [:]) throws -> Run {
         let temp = try TempDir("user-data")
         let stubs = temp.path("bin")
         try FileManager.default.createDirectory(at: stubs, withIntermediateDirectories: true)
@@ -40,6 +41,10 @@ struct UserDataTests {
         let stub = "#!/bin/sh\necho \"$*\" >> '\(temp.path("systemctl.calls").path)'\n"
         let wrote = try sh("/bin/sh", ["-c", "cat > \"$0\" && chmod 755 \"$0\"", systemctl.path], stdin: stub)
         try #require(wrote.succeeded, "\(wrote)")
+        for (name, script) in extra {
+            let made = try sh("/bin/sh", ["-c", "cat > \"$0\" && chmod 755 \"$0\"", stubs.appendingPathComponent(name).path], stdin: script)
+            try #require(made.succeeded, "\(made)")
+        }
         var env = [
             "DESTDIR": temp.path("root").path,
             "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds,

@@ -41,7 +41,14 @@ public struct PodmanFixture {
 
     /// Removes the containers and images of `engines` (this fixture's too) and their files.
     public func remove(also engines: [ContainerEngine] = []) {
-        for e in engines + [engine] {
+        Self.clean(engines + [engine], mountsUnder: temp.url)
+        temp.remove()
+    }
+
+    /// Removes the containers and images of `engines` and their run directories, then unmounts
+    /// whatever podman left mounted under `dir` (so `dir` can be deleted).
+    public static func clean(_ engines: [ContainerEngine], mountsUnder dir: URL) {
+        for e in engines {
             // Not `system reset`: it would also remove networks other podman users made.
             _ = try? e.run(["rm", "--all", "--force", "--time", "0"], timeout: 120)
             // Working containers of killed builds (`rm --all` leaves those).
@@ -54,10 +61,9 @@ public struct PodmanFixture {
         let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
         let ours = mounts.split(separator: "\n").compactMap { line -> String? in
             let fields = line.split(separator: " ")
-            return fields.count > 1 && fields[1].hasPrefix(temp.url.path + "/") ? String(fields[1]) : nil
+            return fields.count > 1 && fields[1].hasPrefix(dir.path + "/") ? String(fields[1]) : nil
         }
         for point in ours.sorted(by: { $0.count > $1.count }) { _ = try? sh("/bin/umount", [point], timeout: 60) }
-        temp.remove()
     }
 
     /// Processes whose command line contains `text` (to check that nothing was left running).
