@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
         .target(name: "RikerDeploy", dependencies: [
-            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", .product(name: "Logging", package: "swift-log"),
+            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
         // riker-agent: installs releases from the store, supervises processes, proxies the port.

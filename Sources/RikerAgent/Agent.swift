@@ -58,7 +58,7 @@ public actor Agent: Service {
         imageInstaller = ImageInstaller(store: store, paths: paths, logger: logger, storage: options.containerStorage)
         wanted = WantedRelease(options: options, store: store, logger: logger)
         launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe,
-                                   clock: clock, user: options.appUser)
+                                   clock: clock, user: options.appUser, logger: logger)
         supervisor = ProcessSupervisor(registry: registry, probe: probe, logger: logger)
     }
 
@@ -181,8 +181,9 @@ public actor Agent: Service {
         } catch is ReleaseLauncher.Stopped {
             return
         } catch {
-            let message = String(error.userMessage.prefix(1000))
-            logger.error("v\(version) failed: \(message)")
+            let failure = (error as? ReleaseLauncher.Failure)?.report ?? FailureReport(summary: error.userMessage)
+            let message = failure.text
+            logger.error("v\(version) failed: \(([failure.summary] + failure.lines).joined(separator: "\n"))")
             if options.pinnedRelease == nil {
                 do { try failures.record(release: version, deploy: deploy ?? "", error: message) } catch {
                     logger.warning("cannot remember the failure of v\(version): \(error.userMessage)")
@@ -190,7 +191,7 @@ public actor Agent: Service {
             }
             await report(.failed, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false,
                          error: message, deploy: deploy)
-            if options.pinnedRelease != nil { fatal = error; stop() }
+            if options.pinnedRelease != nil { fatal = error is ReleaseLauncher.Failure ? RikerError(.deployFailed, failure.summary) : error; stop() }
             return
         }
         proxy?.target = new.webPort
@@ -222,6 +223,7 @@ public actor Agent: Service {
         guard let r = running, await supervisor.supervise(r) else { return }
         if var status = lastStatus, status.release == r.version {
             status.healthy = r.webHealthy
+            status.processes = r.processes.map(\.status)
             status.updatedAt = Date()
             await write(status)
         }
@@ -236,8 +238,9 @@ public actor Agent: Service {
 
     private func report(_ state: InstanceStatus.State, release: Int?, target: Int?, healthy: Bool, error: String? = nil, deploy: String?) async {
         let serving = release != nil && release == running?.version && running?.webPort != nil
+        let processes = release != nil && release == running?.version ? running?.processes.map(\.status) : nil
         await write(InstanceStatus(instance: options.instanceID, release: release, target: target, state: state, healthy: healthy,
-                                   address: serving ? address : nil, error: error, deploy: deploy, pid: getpid()))
+                                   address: serving ? address : nil, error: error, deploy: deploy, pid: getpid(), processes: processes))
     }
 
     private func write(_ status: InstanceStatus) async {

@@ -1,11 +1,15 @@
 import Foundation
 import RikerCore
+import RikerRelease
 
-/// One Procfile process of a release: how to start it, the running child, and its restart backoff.
+/// One process of a release (one copy of a Procfile type: `worker.2`): how to start it, the
+/// running child, and its restart backoff.
 ///
 /// Owned by the agent's loop; only `stop` may run on another thread (background teardown).
 final class AppProcess: @unchecked Sendable {
     let type: String
+    /// Which copy of its type, from 1.
+    let index: Int
     let release: Int
     let spec: ProcessSpec
     let logFile: URL
@@ -24,9 +28,12 @@ final class AppProcess: @unchecked Sendable {
     /// A process that stayed up this long before crashing is restarted after the shortest delay again.
     static let stableUptime: Double = 60
 
-    init(type: String, release: Int, spec: ProcessSpec, logFile: URL) {
-        self.type = type; self.release = release; self.spec = spec; self.logFile = logFile
+    init(type: String, index: Int = 1, release: Int, spec: ProcessSpec, logFile: URL) {
+        self.type = type; self.index = index; self.release = release; self.spec = spec; self.logFile = logFile
     }
+
+    /// `TYPE.N`, as in its `DYNO`.
+    var name: String { "\(type).\(index)" }
 
     var child: ChildProcess? { lock.withLock { _child } }
     var pid: Int32? { child?.pid }
@@ -42,15 +49,15 @@ final class AppProcess: @unchecked Sendable {
         s.stderr = .fd(fd)
         s.newProcessGroup = true
         // Written before the spawn, so everything the process writes comes after this marker.
-        note("starting \(type)")
+        note("starting \(name)")
         let child = try ChildProcess.spawn(s)
         lock.withLock {
             _child = child
             startedAt = Date()
             restartAt = nil
         }
-        registry.add(pgid: child.pid, release: release, type: type)
-        note("\(type) has pid \(child.pid)")
+        registry.add(pgid: child.pid, release: release, type: name)
+        note("\(name) has pid \(child.pid)")
     }
 
     /// If the process exited since the last look: records it, kills what is left of its group,
@@ -63,7 +70,7 @@ final class AppProcess: @unchecked Sendable {
         backoff = uptime >= Self.stableUptime || backoff == 0 ? 1 : min(backoff * 2, Self.maxBackoff)
         lastExit = status
         restartAt = now.addingTimeInterval(backoff)
-        note("\(type) exited (\(status)) after \(Int(uptime))s; restarting in \(Int(backoff))s")
+        note("\(name) exited (\(status)) after \(Int(uptime))s; restarting in \(Int(backoff))s")
         return status
     }
 
@@ -77,6 +84,9 @@ final class AppProcess: @unchecked Sendable {
         restarts += 1
         try start(registry: registry)
     }
+
+    /// Whether the process exited and waits for its backoff before a restart.
+    var isWaitingForRestart: Bool { restartAt != nil }
 
     /// Whether the process is running right now (not exited, not waiting for a restart).
     var isRunning: Bool { !isStopped && restartAt == nil && child?.poll() == nil }
@@ -92,19 +102,29 @@ final class AppProcess: @unchecked Sendable {
         guard let child else { return }
         let status = child.terminate(grace: grace)
         registry.remove(pgid: child.pid)
-        note("stopped \(type) (\(status))")
+        note("stopped \(name) (\(status))")
     }
 
-    /// The last lines the process wrote since it was last started, for error messages.
-    func logTail(lines: Int = 5) -> String {
-        guard let handle = try? FileHandle(forReadingFrom: logFile) else { return "" }
+    /// The last `lines` lines the process wrote since it was last started, for failure reports
+    /// (read from the log's last 256 KB).
+    func logTail(lines: Int = 40) -> [String] {
+        guard let handle = try? FileHandle(forReadingFrom: logFile) else { return [] }
         defer { try? handle.close() }
+        let window: UInt64 = 256 * 1024
         let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 8192 ? size - 8192 : 0)
-        let all = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        let lastStart = all.lastIndex { $0.hasPrefix("[riker-agent]") && $0.hasSuffix(" starting \(type)") }
-        let run = lastStart.map { all[all.index(after: $0)...] } ?? all[...]
-        return run.filter { !$0.hasPrefix("[riker-agent]") }.suffix(lines).joined(separator: " | ")
+        try? handle.seek(toOffset: size > window ? size - window : 0)
+        let all = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let lastStart = all.lastIndex { $0.hasPrefix("[riker-agent]") && $0.hasSuffix(" starting \(name)") }
+        var run = Array(lastStart.map { all[all.index(after: $0)...] } ?? all[...]).filter { !$0.hasPrefix("[riker-agent]") }
+        if run.last?.isEmpty == true { run.removeLast() }
+        return run.suffix(lines).map(String.init)
+    }
+
+    /// What the agent reports about this process.
+    var status: ProcessStatus {
+        let state: ProcessStatus.State = isStopped ? .stopped : (restartAt != nil || child?.poll() != nil ? .crashed : .up)
+        return ProcessStatus(name: name, type: type, state: state, pid: state == .up ? pid : nil, restarts: restarts,
+                             lastExit: lastExit.map { "\($0)" })
     }
 
     /// Appends an agent line to the process's log, so the log tells the whole story.

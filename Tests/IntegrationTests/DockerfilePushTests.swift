@@ -168,7 +168,11 @@ import Testing
 
         // The env file the value went through stays on the host, the owner's alone: the
         // container mounts nothing of the host.
+<<<<<<< HEAD
         let envFile = server.root.appendingPathComponent("instances/conf/production/local-1/env/v2-web.env")
+=======
+        let envFile = server.root.appendingPathComponent("instances/conf/production/local-1/env/v2-web.1.env")
+>>>>>>> formation
         #expect((try FileManager.default.attributesOfItem(atPath: envFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         #expect(try server.engine.run(["inspect", "--format", "{{len .Mounts}}", id]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
         let seen = try server.engine.run(["exec", id, "/bin/busybox", "find", "/", "-xdev", "-name", "v2-web.env"])

@@ -44,7 +44,8 @@ final class AgentHarness {
     @discardableResult
     func release(files: [String: String] = ["app.py": AgentHarness.webApp],
                  processes: [String: String] = ["web": "python3 app.py"],
-                 config: [String: String] = [:]) async throws -> Release {
+                 config: [String: String] = [:], formation: [String: Int]? = nil,
+                 manifest: AppManifest? = nil) async throws -> Release {
         let src = temp.path("src-\(UUID().uuidString.prefix(6))")
         for (path, text) in files {
             let url = src.appendingPathComponent(path)
@@ -57,7 +58,8 @@ final class AgentHarness {
         return try await store.createRelease(Release(
             version: 0, app: app, env: env, commit: String(repeating: "ab", count: 20), ref: "refs/heads/main",
             builder: "test", processTypes: processes, artifact: key, sha256: packed.sha256, size: packed.size,
-            config: config, createdBy: "test", description: "test release"))
+            config: config, createdBy: "test", description: "test release", formation: formation.map(Formation.init),
+            manifest: manifest))
     }
 
     func setDesired(_ version: Int, deploy: String) async throws {
