@@ -1,5 +1,6 @@
 import Foundation
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// The containers of one image release, the image counterpart of `RunningRelease`: one
@@ -31,7 +32,7 @@ final class ContainerRelease: @unchecked Sendable {
     /// The env file each container reads (the agent's, 0600 in a 0700 directory).
     let envFiles: [String: URL]
 
-    init(release: Release, image: InstalledImage, paths: AgentDirectory) {
+    init(release: Release, image: InstalledImage, paths: AgentDirectory, logs: LogStream? = nil) {
         self.release = release
         self.image = image
         directory = image.directory
@@ -45,7 +46,7 @@ final class ContainerRelease: @unchecked Sendable {
                        spec: Self.spec(type: type, command: release.processTypes[type] ?? "", release: release, image: image,
                                        envFile: paths.envFile(release.version, type), hostPort: type == "web" ? port : nil,
                                        containerPort: containerPort),
-                       logFile: paths.log(release.version, type))
+                       logFile: paths.log(release.version, type), logs: logs)
         }
         envFiles = Dictionary(uniqueKeysWithValues: types.map { ($0, paths.envFile(release.version, $0)) })
     }

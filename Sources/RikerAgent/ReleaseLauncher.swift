@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// Installing and health-checking a release: onto disk (`ReleaseInstaller`), its processes
@@ -15,6 +16,8 @@ struct ReleaseLauncher {
     let clock: any Clock<Duration>
     /// The unprivileged user slug processes run as (nil: the agent's own, when it cannot switch).
     let user: AppUser?
+    /// Where the release's processes' output goes (the agent's stream).
+    var logs: LogStream?
     static let tick: Duration = .milliseconds(100)
 
     /// Thrown when the agent is told to stop while a release is being checked.
@@ -27,9 +30,10 @@ struct ReleaseLauncher {
                 isStopping: () -> Bool) async throws -> any StartedRelease {
         let new: any StartedRelease
         if release.image != nil {
-            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
+            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths, logs: logs)
         } else {
-            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user)
+            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user,
+                                     logs: logs)
         }
         if let port = new.webPort {
             new.healthURL = "http://127.0.0.1:\(port)" + settings.healthPath
@@ -86,9 +90,19 @@ struct ReleaseLauncher {
     private func checkNoneExited(_ r: any StartedRelease, during what: String) throws {
         for p in r.processes {
             if let status = p.child?.poll() {
-                let tail = p.logTail()
-                throw RikerError(.deployFailed, "\(p.type) of \(r.release.name) exited (\(status)) during \(what)" + (tail.isEmpty ? "" : ": \(tail)"))
+                // The note also takes in all the process wrote, so the tail is complete.
+                p.note("\(p.name) exited (\(status)) during \(what)")
+                throw LaunchFailure(reason: "\(p.type) of \(r.release.name) exited (\(status)) during \(what)", lastOutput: p.logTail())
             }
         }
     }
+}
+
+/// A release whose process exited while it was being checked. `reason` is Riker's own words
+/// (fit for the `riker[agent]` log line); the message adds what the process wrote last,
+/// which may hold anything the app printed, for the pusher.
+struct LaunchFailure: Error, LocalizedError {
+    let reason: String
+    let lastOutput: String
+    var errorDescription: String? { lastOutput.isEmpty ? reason : "\(reason): \(lastOutput)" }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// The processes of one installed release, and the internal port its `web` process listens on.
@@ -22,7 +23,8 @@ final class RunningRelease: @unchecked Sendable {
     let envFiles: [String: URL]
 
     /// Throws when a process's program cannot be found (no setpriv to drop to `user`).
-    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?) throws {
+    /// The processes' output goes to `logs` (and each one's log file).
+    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?, logs: LogStream? = nil) throws {
         self.release = release
         self.directory = directory
         let port = release.processTypes["web"] != nil ? Self.ephemeralPort() : nil
@@ -33,7 +35,7 @@ final class RunningRelease: @unchecked Sendable {
             AppProcess(type: type, release: release.version,
                        spec: try ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
                                                          directory: directory, webPort: port, user: user),
-                       logFile: paths.log(release.version, type))
+                       logFile: paths.log(release.version, type), logs: logs)
         }
         envFiles = Dictionary(uniqueKeysWithValues: types.map { ($0, paths.envFile(release.version, $0)) })
     }
