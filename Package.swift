@@ -62,12 +62,6 @@ let package = Package(
             "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
-        // riker-agent: installs releases from the store, supervises processes, proxies the port.
-        .target(name: "RikerAgent", dependencies: [
-            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], swiftSettings: v5),
         // App logs: capture of process output, shipping to the store, reading back, syslog drains.
         .target(name: "RikerLogs", dependencies: [
             "RikerCore", "RikerRelease",
@@ -75,11 +69,17 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: v5),
+        // riker-agent: installs releases from the store, supervises processes, proxies the port.
+        .target(name: "RikerAgent", dependencies: [
+            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerLogs", .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
         .target(name: "RikerCommands", dependencies: [
-            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS",
+            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS", "RikerLogs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerAWS", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerLogs", "RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerLogsTests", dependencies: ["RikerLogs", "RikerCore", "RikerRelease", "RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerCommandsTests", dependencies: [

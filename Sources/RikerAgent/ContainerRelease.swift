@@ -1,5 +1,6 @@
 import Foundation
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// The containers of one image release, the image counterpart of `RunningRelease`: one
@@ -31,7 +32,7 @@ final class ContainerRelease: @unchecked Sendable {
     /// The env file each container reads (the agent's, 0600 in a 0700 directory).
     let envFiles: [String: URL]
 
-    init(release: Release, image: InstalledImage, paths: AgentDirectory) {
+    init(release: Release, image: InstalledImage, paths: AgentDirectory, logs: LogStream? = nil) {
         self.release = release
         self.image = image
         directory = image.directory
@@ -47,7 +48,7 @@ final class ContainerRelease: @unchecked Sendable {
                                               command: release.processTypes[type] ?? "", release: release, image: image,
                                               envFile: paths.envFile(release.version, name),
                                               hostPort: type == "web" ? port : nil, containerPort: containerPort),
-                              logFile: paths.log(release.version, name))
+                              logFile: paths.log(release.version, name), logs: logs)
         }
         envFiles = Dictionary(uniqueKeysWithValues: processes.map { ($0.name, paths.envFile(release.version, $0.name)) })
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// Installing and checking a release: onto disk (`ReleaseInstaller`), its formation's processes
@@ -18,6 +19,8 @@ struct ReleaseLauncher {
     /// The unprivileged user slug processes run as (nil: the agent's own, when it cannot switch).
     let user: AppUser?
     let logger: Logger
+    /// Where the release's processes' output goes (the agent's stream).
+    var logs: LogStream?
     static let tick: Duration = .milliseconds(100)
     /// Lines of a health check's answer body a failure report shows.
     static let bodyLines = 10
@@ -39,9 +42,10 @@ struct ReleaseLauncher {
                 isStopping: () -> Bool) async throws -> any StartedRelease {
         let new: any StartedRelease
         if release.image != nil {
-            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
+            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths, logs: logs)
         } else {
-            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user)
+            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user,
+                                     logs: logs)
         }
         let check = WebHealthCheck(release: release, settings: settings)
         if let port = new.webPort {
@@ -111,6 +115,8 @@ struct ReleaseLauncher {
             if p.type == "web" || !settled {
                 guard p.isWaitingForRestart == false, let status = p.child?.poll() else { continue }
                 let during = p.type == "web" ? "the health check" : "its first \(Int(Formation.settleSeconds))s"
+                // The note also takes in all the process wrote, so the tail is complete.
+                p.note("\(p.name) exited (\(status)) during \(during)")
                 throw Failure(report: FailureReport(summary: "\(p.name) of \(r.release.name) exited (\(status)) during \(during)",
                                                     lines: Self.tail(of: p, lines: failureLines)))
             }

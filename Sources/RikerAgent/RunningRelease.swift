@@ -1,5 +1,6 @@
 import Foundation
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// The processes of one installed release (its formation: `Formation.processes`), and the
@@ -23,7 +24,8 @@ final class RunningRelease: @unchecked Sendable {
     let envFiles: [String: URL]
 
     /// Throws when a process's program cannot be found (no setpriv to drop to `user`).
-    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?) throws {
+    /// The processes' output goes to `logs` (and each one's log file).
+    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?, logs: LogStream? = nil) throws {
         self.release = release
         self.directory = directory
         // web first, then the rest in name order, so logs and status read the same every time.
@@ -34,7 +36,7 @@ final class RunningRelease: @unchecked Sendable {
             AppProcess(type: type, index: index, release: release.version,
                        spec: try ReleaseEnvironment.spec(type: type, index: index, command: release.processTypes[type]!, release: release,
                                                          directory: directory, webPort: port, user: user),
-                       logFile: paths.log(release.version, "\(type).\(index)"))
+                       logFile: paths.log(release.version, "\(type).\(index)"), logs: logs)
         }
         envFiles = Dictionary(uniqueKeysWithValues: processes.map { ($0.name, paths.envFile(release.version, $0.name)) })
     }

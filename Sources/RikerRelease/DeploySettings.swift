@@ -75,6 +75,18 @@ public struct DeploySettings: Sendable, Equatable {
     }
 }
 
+extension DeploySettings {
+    /// The log drain of `env` (`logs.drain`), nil when none is set. Read apart from the other
+    /// deploy settings because a bad value must not stop a deploy: it throws `.invalidInput`
+    /// saying why, and the agent runs without a drain (its lines still reach the store).
+    public static func logDrain(_ app: AppSettings, env: String) throws -> DrainURL? {
+        guard let text = SettingReader(app: app, env: env).raw("logs.drain") else { return nil }
+        do { return try DrainURL(parsing: text) } catch {
+            throw RikerError(.invalidInput, "\(app.name) (\(env)): \(error.userMessage): fix it with apps:set \(app.name) logs.drain=URL")
+        }
+    }
+}
+
 /// An app env's build settings, typed and with their defaults.
 public struct BuildSettings: Sendable, Equatable {
     /// Seconds the whole build may take.

@@ -55,6 +55,10 @@ public struct Setting: Sendable {
                 check: BuildNetwork.problem),
         Setting("local.port", "the port target=local serves on (chosen from 5100 up on the first deploy)",
                 check: { Int($0).map { (1...65535).contains($0) } == true ? nil : "local.port must be a TCP port" }),
+        Setting("logs.drain", "where agents forward app logs as RFC 5424 syslog: syslog+tcp://HOST:PORT or syslog+tls://HOST:PORT",
+                check: { value in
+                    do { _ = try DrainURL(parsing: value); return nil } catch { return error.userMessage }
+                }),
         Setting("webhook.repo", "the repository a GitHub push webhook fetches (https://, ssh:// or git@host:path)"),
         Setting("webhook.secret", secret: true, "the secret GitHub signs webhook deliveries with"),
     ]

@@ -10,7 +10,7 @@ import Testing
 /// A store, an agent dir and helpers to pack apps into releases and watch the agent's status.
 final class AgentHarness {
     let temp: TempDir
-    let store: LocalReleaseStore
+    let store: any ReleaseStore
     let app = "demo"
     let env = "production"
     let instance = "i-1"
@@ -18,9 +18,10 @@ final class AgentHarness {
     let port = freePort()
     private var agents: [(Agent, Task<Void, Error>)] = []
 
-    init() throws {
+    /// `store`: where releases live (default: a local store in the temp dir).
+    init(store: (any ReleaseStore)? = nil) throws {
         temp = try TempDir("riker-agent")
-        store = LocalReleaseStore(directory: temp.path("store"))
+        self.store = store ?? LocalReleaseStore(directory: temp.path("store"))
         agentDir = temp.path("agent")
     }
 
@@ -155,8 +156,8 @@ func processExists(_ pid: Int32) -> Bool {
 }
 
 /// Runs `body` with a fresh harness and always stops its agents and removes its files.
-func withHarness(_ body: (AgentHarness) async throws -> Void) async throws {
-    let h = try AgentHarness()
+func withHarness(store: (any ReleaseStore)? = nil, _ body: (AgentHarness) async throws -> Void) async throws {
+    let h = try AgentHarness(store: store)
     do { try await body(h) } catch {
         await h.cleanup()
         throw error
