@@ -79,8 +79,10 @@ public final class BuildScheduler: Service, @unchecked Sendable {
                         lanes[key]?.waiting = []
                         lanes[key]?.running = batch.map(\.delivery.id)
                         running += 1
-                        group.addTask {
+                        let thread = BuildThread(name: "riker-build \(key)")
+                        group.addTask(executorPreference: thread) {
                             await self.build(batch)
+                            thread.finish()
                             sink.yield(.finished(key: key))
                         }
                     }

@@ -51,12 +51,16 @@ public final class HTTPService: Service, @unchecked Sendable {
                 router: makeRouter(),
                 server: try serverBuilder(),
                 configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port)),
-                onServerRunning: { [bound] channel in bound.set(channel.localAddress?.port) },
+                onServerRunning: { [bound] channel in
+                    if let port = channel.localAddress?.port { bound.listening(port) } else { bound.stopped() }
+                },
                 logger: logger)
             try await app.run()
-            bound.set(nil)
+            bound.stopped()
         } catch {
-            bound.set(nil)
+            let wasServing = bound.hasServed
+            bound.stopped()
+            if wasServing { throw error }
             throw RikerError(.io, "cannot serve HTTP on \(configuration.host):\(configuration.port): \(error.userMessage)")
         }
     }
@@ -84,28 +88,38 @@ public final class HTTPService: Service, @unchecked Sendable {
 
 /// The port once the server is up, for callers waiting on it.
 final class BoundPort: @unchecked Sendable {
+    private enum State { case starting, listening(Int), stopped }
     private let lock = NSLock()
-    private var value: Int??
+    private var state = State.starting
     private var waiters: [CheckedContinuation<Int?, Never>] = []
+    private var served = false
+    /// True once the server has listened (a later failure is not a failure to start).
+    var hasServed: Bool { lock.withLock { served } }
 
-    func set(_ port: Int?) {
-        let resumed: [CheckedContinuation<Int?, Never>] = lock.withLock {
-            if value == nil || port == nil { value = .some(port) }
-            let w = waiters
-            waiters = []
-            return w
+    func listening(_ port: Int) { settle(.listening(port)) }
+    func stopped() { settle(.stopped) }
+
+    private func settle(_ new: State) {
+        let (resumed, port): ([CheckedContinuation<Int?, Never>], Int?) = lock.withLock {
+            state = new
+            if case .listening = new { served = true }
+            defer { waiters = [] }
+            if case .listening(let p) = new { return (waiters, p) }
+            return (waiters, nil)
         }
         for w in resumed { w.resume(returning: port) }
     }
 
     func wait() async -> Int? {
         await withCheckedContinuation { c in
-            let known: Int?? = lock.withLock {
-                if let value { return value }
-                waiters.append(c)
-                return nil
+            let answer: Int?? = lock.withLock {
+                switch state {
+                case .starting: waiters.append(c); return nil
+                case .listening(let p): return .some(p)
+                case .stopped: return .some(nil)
+                }
             }
-            if let known { c.resume(returning: known) }
+            if let answer { c.resume(returning: answer) }
         }
     }
 }
