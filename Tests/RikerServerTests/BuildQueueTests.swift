@@ -114,4 +114,31 @@ import Testing
             #expect(served.string("error") == record.error)
         }
     }
+
+    @Test func webhooksAreAnsweredWhileEveryBuildSlotIsBlocked() async throws {
+        try await withHarness { h in
+            // As many blocking builds as the scheduler runs at once (one per core), each in its own env.
+            let slots = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            try await h.store.updateApp("web") { s in
+                for i in 0..<slots { s.settings["branch.b\(i)"] = "e\(i)" }
+            }
+            var commits: [String] = []
+            for i in 0..<slots { commits.append(try await h.source.commit("b\(i)", branch: "b\(i)")) }
+            let runner = ThreadBlockingRunner()
+            try await h.start(runner: runner)
+            for i in 0..<slots {
+                let a = try await h.deliver(try h.push(ref: "refs/heads/b\(i)", after: commits[i]))
+                #expect(a.status == 202, "\(a.text)")
+            }
+            await runner.waitForStarted(slots)
+
+            // Every build is blocked on its thread; the server still answers.
+            let ping = try await h.deliver(try WebhookHarness.payload("ping-payload.json"), event: "ping")
+            #expect(ping.status == 200)
+            #expect(try await h.get("/apps/web/builds").status == 200)
+
+            runner.unblock(slots)
+            await h.finished.waitFor(slots)
+        }
+    }
 }

@@ -200,3 +200,37 @@ final class CapturedLog: @unchecked Sendable {
         }
     }
 }
+
+/// A `BuildRunner` that blocks its thread (as the real pipeline does while git and buildpacks
+/// run) until `unblock()`, counting the builds that started.
+final class ThreadBlockingRunner: BuildRunner, @unchecked Sendable {
+    private let gate = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var started = 0
+    private var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+
+    func run(_ job: BuildJob) async throws -> BuildResult {
+        let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
+            started += 1
+            let r = waiters.filter { started >= $0.0 }.map(\.1)
+            waiters.removeAll { started >= $0.0 }
+            return r
+        }
+        for c in ready { c.resume() }
+        gate.wait()
+        return BuildResult(release: nil)
+    }
+
+    func waitForStarted(_ count: Int) async {
+        await withCheckedContinuation { c in
+            let now: Bool = lock.withLock {
+                if started >= count { return true }
+                waiters.append((count, c))
+                return false
+            }
+            if now { c.resume() }
+        }
+    }
+
+    func unblock(_ count: Int) { for _ in 0..<count { gate.signal() } }
+}

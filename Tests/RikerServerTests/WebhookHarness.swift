@@ -37,13 +37,13 @@ final class WebhookHarness: @unchecked Sendable {
     }
 
     /// Starts the server (HTTP only when `builds` is false, as if it died before building).
-    func start(builds: Bool = true, extraRoutes: [any HTTPRoutes] = []) async throws {
+    func start(builds: Bool = true, extraRoutes: [any HTTPRoutes] = [], runner custom: (any BuildRunner)? = nil) async throws {
         // No idle timeout within a test's life: a connection the server ends is ended on purpose.
         var http = HTTPServiceConfiguration(host: "127.0.0.1", port: 0)
         http.idleTimeout = 3600
         let server = try WebhookServer(
             http: http, paths: paths, store: store,
-            fetcher: GitCLIFetcher(paths: paths), runner: runner, observer: finished, logger: log.logger())
+            fetcher: GitCLIFetcher(paths: paths), runner: custom ?? runner, observer: finished, logger: log.logger())
         for r in extraRoutes { server.http.add(r) }
         let group = ServiceGroup(configuration: .init(services: builds ? server.services : [server.http], logger: log.logger("riker.group")))
         self.server = server
