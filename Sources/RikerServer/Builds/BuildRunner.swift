@@ -43,7 +43,8 @@ public struct FetchRequest: Sendable, Equatable {
 
 /// Fetches a branch into the app's bare repository (libgit2: https with `webhook.token`,
 /// ssh with the deploy key, file:// and git:// in tests) and returns the branch's tip commit
-/// as fetched. Throws with a one-line reason (never a token or key).
+/// as fetched. Throws with a one-line reason (never a token or key). The scheduler runs one
+/// fetch per app at a time; it runs on the build's own thread, so it may block.
 public protocol SourceFetcher: Sendable {
     func fetch(_ request: FetchRequest) async throws -> String
 }
