@@ -25,7 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Typed C shims: one per C library, since curl_easy_setopt and git_libgit2_opts are variadic.
@@ -77,6 +80,16 @@ let package = Package(
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery spool and the build queue.
+        .target(name: "RikerServer", dependencies: [
+            "RikerCore", "RikerRelease",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
         // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
         .target(name: "RikerCommands", dependencies: [
             "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS", "RikerLogs",
@@ -108,6 +121,7 @@ let package = Package(
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
+        .testTarget(name: "RikerServerTests", dependencies: ["RikerServer", "RikerHTTP", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
         .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
     ]
