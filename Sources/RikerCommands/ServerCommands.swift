@@ -4,12 +4,16 @@ import RikerCore
 import RikerDeploy
 import RikerReceive
 import RikerRelease
+import RikerServer
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: Verb.serve.name, abstract: "Run this machine's app instances (and, later, the webhook endpoint).")
+    static let configuration = CommandConfiguration(commandName: Verb.serve.name,
+                                                    abstract: "Run this machine's app instances and the HTTP endpoint (GitHub webhooks, builds).")
     @OptionGroup var global: GlobalOptions
-    @Option(help: "HOST:PORT for the HTTP endpoint (webhooks; not served yet).") var listen: String?
+    @Option(help: "HOST:PORT of the HTTP endpoint (port 0: any free port; 'none': no HTTP).") var listen: String = HTTPServiceConfiguration.defaultListen
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTPS (with --tls-key).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
 
     func run() async throws {
         try await reporting {
@@ -25,8 +29,28 @@ struct Serve: AsyncParsableCommand {
             let store = try global.openStore()
             let logger = RikerLogging.logger("serve")
             let supervisor = LocalAgentSupervisor(paths: paths, store: store)
+            var services: [any Service] = [supervisor]
+            var http: HTTPService?
+            if listen != "none" {
+                let pipeline = WebhookPipeline(paths: paths, store: store)
+                let server = try WebhookServer(
+                    http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
+                    paths: paths, store: store, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
+                    statuses: GitHubCommitStatuses(store: store, logger: logger), logger: logger)
+                services += server.services
+                http = server.http
+            }
             let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-                services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
+            if let http {
+                // Said once the port is bound: with port 0 this is where to find it.
+                Task {
+                    if let port = await http.listeningPort() {
+                        logger.info("HTTP on \(http.configuration.usesTLS ? "https" : "http")://\(http.configuration.host):\(port)")
+                        try? AtomicFile.write(Data("\(port)\n".utf8), to: paths.root.appendingPathComponent("serve.port"))
+                    }
+                }
+            }
             try AtomicFile.write(Data("\(getpid())\n".utf8), to: paths.servePID)
             defer { try? FileManager.default.removeItem(at: paths.servePID) }
             logger.info("riker serve running for \(paths.root.path), store \(store.url)")

@@ -61,6 +61,14 @@ public struct Setting: Sendable {
                 }),
         Setting("webhook.repo", "the repository a GitHub push webhook fetches (https://, ssh:// or git@host:path)"),
         Setting("webhook.secret", secret: true, "the secret GitHub signs webhook deliveries with"),
+        Setting("webhook.token", secret: true,
+                "a GitHub token: fetches webhook.repo over https and sets commit statuses (repo:status / statuses:write)"),
+        Setting("webhook.deploy_key", secret: true, "the private deploy key ssh fetches of webhook.repo use (made by webhook:key APP)",
+                check: { $0.contains("PRIVATE KEY") ? nil : "webhook.deploy_key must be a private key (run webhook:key APP to make one)" }),
+        Setting("webhook.known_hosts", default: "github.com's published keys",
+                "the SSH host keys ssh fetches accept, known_hosts lines separated by ';' (there is no trust on first use)"),
+        Setting("webhook.api", default: "https://api.github.com", "the GitHub API commit statuses are posted to (https://HOST/api/v3 for Enterprise)",
+                check: { $0.hasPrefix("https://") || $0.hasPrefix("http://127.0.0.1") ? nil : "webhook.api must be an https:// URL" }),
     ]
 
     /// The setting that covers `key`, if any.

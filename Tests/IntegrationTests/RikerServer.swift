@@ -8,6 +8,8 @@ final class RikerServer {
     let dir: TempDir
     let root: URL
     let sshPort: Int
+    /// Where `riker serve` answers HTTP (webhooks, builds): the same port across restarts.
+    let httpPort: Int
     let bin: URL
     let user: String
     private var sshd: ChildProcess?
@@ -26,6 +28,7 @@ final class RikerServer {
         bin = productsDir
         user = ProcessInfo.processInfo.environment["USER"] ?? "root"
         sshPort = freePort()
+        httpPort = freePort()
         try FileManager.default.createDirectory(at: root.appendingPathComponent("sshd"), withIntermediateDirectories: true)
         adminKey = try Self.makeKey(in: dir.url, name: "admin")
         try addKey(name: "admin", key: adminKey, admin: true)
@@ -81,7 +84,7 @@ final class RikerServer {
     }
 
     private func startServe() throws {
-        var spec = ProcessSpec(bin.appendingPathComponent("riker").path, ["--root", root.path, "serve"])
+        var spec = ProcessSpec(bin.appendingPathComponent("riker").path, ["--root", root.path, "serve", "--listen", "127.0.0.1:\(httpPort)"])
         spec.environment["RIKER_HOME"] = packageRoot().path
         let logFD = open(root.appendingPathComponent("serve.log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         spec.stderr = .fd(logFD)
@@ -93,7 +96,13 @@ final class RikerServer {
             guard Date() < deadline else { throw RikerError(.timeout, "riker serve did not start: \(log(of: "serve.log"))") }
             usleep(50_000)
         }
+        do { try waitForPort(httpPort, timeout: 20) } catch {
+            throw RikerError(.timeout, "riker serve does not answer HTTP on \(httpPort): \(log(of: "serve.log"))")
+        }
     }
+
+    /// `http://127.0.0.1:PORT` of `riker serve`.
+    var httpBase: String { "http://127.0.0.1:\(httpPort)" }
 
     /// Stops `riker serve` (and with it the apps) and starts it again.
     func restartServe() throws {

@@ -98,29 +98,12 @@ final class WebhookHarness: @unchecked Sendable {
 
     // MARK: payloads
 
-    static var payloadsDir: URL { packageRoot().appendingPathComponent("Tests/Fixtures/github-payloads") }
-
     /// A real GitHub payload, byte for byte.
-    static func payload(_ name: String) throws -> Data { try Data(contentsOf: payloadsDir.appendingPathComponent(name)) }
+    static func payload(_ name: String) throws -> Data { try GitHubPayload.named(name) }
 
-    /// A push payload rewritten to this test's repository (as SOURCES.md says): `ref`, `before`,
-    /// `after`, the commit ids in `commits`/`head_commit`, and the repository URLs. Field set,
-    /// order and quirks stay as GitHub sends them.
+    /// A push payload rewritten to this test's repository (`GitHubPayload.push`).
     func push(ref: String, after: String, before: String? = nil, file: String = "push-with-new-branch.payload.json") throws -> Data {
-        var text = String(decoding: try Self.payload(file), as: UTF8.self)
-        let original = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
-        text = text.replacingOccurrences(of: "\"ref\": \"refs/heads/master\"", with: "\"ref\": \"\(ref)\"")
-        text = text.replacingOccurrences(of: "\"ref\": \"refs/tags/simple-tag\"", with: "\"ref\": \"\(ref)\"")
-        if let before {
-            text = text.replacingOccurrences(of: "\"before\": \"\(original)\"", with: "\"before\": \"\(before)\"")
-            text = text.replacingOccurrences(of: "\"before\": \"0000000000000000000000000000000000000000\"", with: "\"before\": \"\(before)\"")
-        }
-        text = text.replacingOccurrences(of: original, with: after)
-        for (field, url) in [("clone_url", "https://github.com/Codertocat/Hello-World.git"), ("git_url", "git://github.com/Codertocat/Hello-World.git"),
-                             ("ssh_url", "git@github.com:Codertocat/Hello-World.git")] {
-            text = text.replacingOccurrences(of: "\"\(field)\": \"\(url)\"", with: "\"\(field)\": \"\(source.url)\"")
-        }
-        return Data(text.utf8)
+        try GitHubPayload.push(ref: ref, after: after, before: before, cloneURL: source.url, file: file)
     }
 }
 

@@ -70,8 +70,9 @@ extension BuildScheduler {
             log.error("build failed", metadata: ["error": .string(reason)])
             outcome = { r in var r = r; r.status = .failed; r.error = reason; return r }
         }
+        // The log is stored before the record says the build is over, so a finished build's log is there.
+        await logs.finish(started[0], output: output)
         let finished = await mark(deliveries, lead: lead) { r in r.commit = commit; r = outcome(r); r.finishedAt = Date() }
-        await logs.finish(finished[0], output: output)
         for item in batch {
             do { try await queue.complete(item) } catch {
                 log.error("cannot complete a delivery in the queue", metadata: ["delivery": .string(item.delivery.id), "error": .string(error.userMessage)])
