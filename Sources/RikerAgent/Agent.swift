@@ -212,7 +212,8 @@ public actor Agent: Service {
             }
             await report(.failed, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false,
                          error: message, deploy: deploy)
-            if options.pinnedRelease != nil { fatal = error is ReleaseLauncher.Failure ? RikerError(.deployFailed, failure.summary) : error; stop() }
+            // The one-shot deploy says it all on its terminal: the summary and the process's last lines.
+            if options.pinnedRelease != nil { fatal = error is ReleaseLauncher.Failure ? RikerError(.deployFailed, failure.text) : error; stop() }
             return
         }
         proxy?.target = new.webPort
