@@ -12,7 +12,7 @@ public struct RikerCommand: AsyncParsableCommand {
             AppsCreate.self, AppsList.self, AppsInfo.self, AppsDestroy.self, AppsSet.self,
             ConfigShow.self, ConfigSet.self, ConfigUnset.self,
             ReleasesList.self, Rollback.self, DeployRef.self, Promote.self, Ps.self, PsScale.self,
-            Logs.self, DeploysList.self, DeploysInfo.self,
+            Logs.self, DeploysList.self, DeploysInfo.self, BuildsList.self, BuildsOutput.self, WebhookKey.self,
             Serve.self, SSHCommandVerb.self, Hook.self, SlugPack.self, SlugUnpack.self, S3CopyCommand.self,
             KeysSync.self, Doctor.self,
         ]

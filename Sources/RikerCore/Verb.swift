@@ -43,6 +43,9 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
     public static let logs = Verb("logs", .appRead)
     public static let deploys = Verb("deploys", .appRead)
     public static let deploysInfo = Verb("deploys:info", .appRead)
+    public static let builds = Verb("builds", .appRead)
+    public static let buildsOutput = Verb("builds:output", .appRead)
+    public static let webhookKey = Verb("webhook:key", .appWrite)
     public static let help = Verb("help", .anyone)
     public static let serve = Verb("serve", .localOnly)
     public static let sshCommand = Verb("ssh-command", .localOnly)
@@ -58,7 +61,7 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
         keysAdd, keysRemove, keysList,
         appsCreate, appsList, appsInfo, appsDestroy, appsSet,
         config, configSet, configUnset,
-        releases, rollback, deploy, promote, ps, psScale, logs, deploys, deploysInfo, help,
+        releases, rollback, deploy, promote, ps, psScale, logs, deploys, deploysInfo, builds, buildsOutput, webhookKey, help,
         serve, sshCommand, hook, slugPack, slugUnpack, s3Copy, keysSync, doctor,
     ]
 

@@ -92,6 +92,10 @@ struct WebhookDeployTests {
         #expect(releases.output.contains("github:"), "\(releases.output)")
         let list = try s.get("/apps/web/builds")
         #expect((list.json["builds"] as? [[String: Any]])?.first?["id"] as? String == id)
+        let builds = try s.server.riker(["builds", "web"])
+        #expect(builds.output.contains(id) && builds.output.contains("succeeded") && builds.output.contains("v1"), "\(builds.output)")
+        let printed = try s.server.riker(["builds:output", "web", id])
+        #expect(printed.succeeded && printed.output.contains("Fetching main"), "\(printed.output)")
 
         // GitHub redelivers: the same delivery id is answered as a duplicate, nothing is built again.
         let delivery = try #require(build["delivery"] as? String)
@@ -102,6 +106,28 @@ struct WebhookDeployTests {
         // A branch that maps to no environment is acknowledged and ignored.
         let other = try s.deliver(branch: "feature-x", commit: commit)
         #expect(other.status == 202 && (other.json["ignored"] as? String)?.contains("no environment") == true, "\(other.json)")
+    }
+
+    @Test func aPushToStagingDeploysStagingOnItsOwnAddressAndLeavesProductionAlone() throws {
+        let s = try Setup()
+        defer { s.server.stop() }
+        let prod = try s.deliver(commit: try s.head())
+        let prodBuild = try s.finishedBuild(try #require(prod.json["build"] as? String))
+        #expect(prodBuild["status"] as? String == "succeeded", "\(prodBuild)")
+        let prodURL = try #require(deployedURL(s.buildLog(prod.json["build"] as! String)))
+
+        try AppRepo.git(s.repo.url, ["checkout", "-q", "-b", "staging"])
+        try s.repo.write("version.txt", "two\n")
+        let commit = try s.repo.commitAll("staging change")
+        let answer = try s.deliver(branch: "staging", commit: commit)
+        #expect(answer.status == 202 && answer.json["env"] as? String == "staging", "\(answer.json)")
+        let id = try #require(answer.json["build"] as? String)
+        let build = try s.finishedBuild(id)
+        #expect(build["status"] as? String == "succeeded" && build["env"] as? String == "staging", "\(build)")
+        let stagingURL = try #require(deployedURL(s.buildLog(id)))
+        #expect(stagingURL != prodURL)
+        #expect(try httpGet(stagingURL + "/version.txt")?.body == "two\n")
+        #expect(try httpGet(prodURL + "/version.txt")?.body == "one\n")
     }
 
     @Test func forgedAndMalformedDeliveriesAreRefusedAndBuildNothing() throws {
@@ -126,6 +152,12 @@ struct WebhookDeployTests {
         #expect(!s.server.log(of: "serve.log").contains(WebhookDeployTests.secret))
         let info = try s.server.riker(["apps:info", "web"])
         #expect(!info.output.contains(WebhookDeployTests.secret), "\(info.output)")
+
+        // A deploy key: the public half is printed to add on GitHub, the private half never.
+        let key = try s.server.riker(["webhook:key", "web"])
+        #expect(key.succeeded && key.output.contains("ssh-ed25519 ") && !key.output.contains("PRIVATE KEY"), "\(key.output)")
+        let after = try s.server.riker(["apps:info", "web"])
+        #expect(after.output.contains("webhook.deploy_key") && !after.output.contains("PRIVATE KEY"), "\(after.output)")
     }
 
     @Test func aFailingBuildIsRecordedAndTheRunningReleaseKeepsServing() throws {

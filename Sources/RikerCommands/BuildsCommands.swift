@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import RikerCore
+import RikerGitHub
+import RikerRelease
+import RikerServer
+
+/// `riker builds APP`: the app's webhook builds, newest first, from their records (`builds/APP/ID.json`).
+struct BuildsList: AsyncParsableCommand, AppCommand {
+    static let configuration = CommandConfiguration(commandName: Verb.builds.name,
+                                                    abstract: "List an app's webhook builds, newest first: status, env, branch, commit, release.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "How many to show.") var limit = 20
+    @Argument var app: String
+
+    func run() async throws {
+        try await reporting {
+            guard limit > 0 else { throw RikerError(.invalidInput, "--limit must be 1 or more") }
+            let store = try await global.openApp(app, env: nil)
+            let records = try await BuildRecords(store: store).list(app: app, limit: limit)
+            if global.json { try printJSON(records); return }
+            print("=== \(app) Builds")
+            if records.isEmpty { print("No builds yet: point a GitHub push webhook at riker serve (see the README)") }
+            let f = ISO8601DateFormatter()
+            for r in records {
+                let commit = String((r.commit ?? r.requestedCommit).prefix(7))
+                let outcome = r.coalescedInto.map { "with \($0)" } ?? r.release ?? r.note.map { String($0.prefix(60)) } ?? ""
+                print([r.id, pad(r.status.rawValue, 9), pad(r.env, 12), pad(r.branch, 16), commit, f.string(from: r.createdAt), outcome]
+                    .joined(separator: "  ") + (r.error.map { "  (\($0.prefix(120)))" } ?? ""))
+            }
+        }
+    }
+
+    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s.padding(toLength: n, withPad: " ", startingAt: 0) }
+}
+
+/// `riker builds:output APP ID`: what a build printed (its log), also while it runs on this server.
+struct BuildsOutput: AsyncParsableCommand, AppCommand {
+    static let configuration = CommandConfiguration(commandName: Verb.buildsOutput.name, abstract: "Print a webhook build's output.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var app: String
+    @Argument(help: "The build's id, as 'builds' lists it.") var id: String
+
+    func run() async throws {
+        try await reporting {
+            guard BuildID.isValid(id) else { throw RikerError(.invalidInput, "'\(id.prefix(40))' is not a build id: see 'builds \(app)' for them") }
+            let store = try await global.openApp(app, env: nil)
+            guard let record = try await BuildRecords(store: store).get(app: app, id: id) else {
+                throw RikerError(.notFound, "no build \(id) of \(app): see 'builds \(app)'")
+            }
+            let running = global.paths.tmpDir.appendingPathComponent("build-logs/\(id).log")
+            if let data = try await store.get(StoreLayout.buildLog(app, id))?.data ?? FileManager.default.contents(atPath: running.path) {
+                FileHandle.standardOutput.write(data)
+            } else {
+                print(record.status == .queued ? "Build \(id) is queued: nothing printed yet" : "No output stored for build \(id)")
+            }
+        }
+    }
+}
+
+/// `riker webhook:key APP`: makes the deploy key ssh fetches of `webhook.repo` use, stores its
+/// private half as the secret `webhook.deploy_key`, and prints the public half to add on GitHub.
+struct WebhookKey: AsyncParsableCommand, AppCommand {
+    static let configuration = CommandConfiguration(commandName: Verb.webhookKey.name,
+                                                    abstract: "Make a deploy key for fetching the app's GitHub repository over ssh; print its public half.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var app: String
+
+    func run() async throws {
+        try await reporting {
+            try AppName.validate(app)
+            let key = DeployKey.generate(comment: "riker-\(app)")
+            try await global.openStore().updateApp(app) { s in s.settings["webhook.deploy_key"] = key.privateKey }
+            print("""
+            Deploy key for \(app) (\(key.fingerprint)). Add it to the repository on GitHub: Settings → Deploy keys →
+            Add deploy key, read access only, then set webhook.repo to the repository's ssh URL (git@github.com:OWNER/REPO.git).
+
+            \(key.publicKey)
+            """)
+        }
+    }
+}
