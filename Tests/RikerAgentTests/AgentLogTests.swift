@@ -53,7 +53,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
     func twoInstancesOutputAndEventsAreShippedAndReadBackMergedInTimeOrder(store kind: AgentLogStore) async throws {
         try await withHarness(store: try await kind.make()) { h in
             let release = try await h.release(files: ["app.py": chattyWeb, "work.sh": "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done\n"],
-                                              processes: ["web": "python3 app.py", "worker": "bash work.sh"])
+                                              processes: ["web": "python3 app.py", "worker": "bash work.sh"],
+                                              formation: ["web": 1, "worker": 1])
             try await h.store.setCurrent(h.app, h.env, to: release.version, expected: nil)
             var second = h.options
             second.instanceID = "i-2"
@@ -70,6 +71,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
                 all = (try? await lines(h)) ?? []
                 return Set(all.compactMap(\.instance)) == ["i-1", "i-2"] && all.contains { $0.text == "served /hello" }
                     && all.filter { $0.process == "worker.1" }.count >= 4
+                    // Both switched (after the worker's settle time), and said so.
+                    && all.filter { $0.text == "v1 passed its health check; switched to v1" }.count == 2
             }
             #expect(arrived, "\(all.suffix(20).map(\.description))")
             #expect(all.map(\.time) == all.map(\.time).sorted(), "merged in time order")
@@ -95,7 +98,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
             #expect(!agent.isEmpty && agent.allSatisfy { $0.source == "riker" && $0.instance == "i-2" })
 
             // The local copy is bounded and has the same lines.
-            let local = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.log"), encoding: .utf8)
+            let local = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.1.log"), encoding: .utf8)
             #expect(local.contains("app[web.1@i-1]: web up on"))
             #expect(local.contains("riker[agent@i-1]: starting web.1"))
 
@@ -111,7 +114,8 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
         try await withHarness { h in
             let secret = "s3cr3t-\(UUID().uuidString.prefix(8))"
             let v1 = try await h.release(files: ["app.py": chattyWeb, "crash.sh": "sleep 8; echo crashing now; exit 3\n"],
-                                         processes: ["web": "python3 app.py", "crasher": "bash crash.sh"], config: ["API_TOKEN": secret])
+                                         processes: ["web": "python3 app.py", "crasher": "bash crash.sh"], config: ["API_TOKEN": secret],
+                                         formation: ["web": 1, "crasher": 1])
             try await h.setDesired(v1.version, deploy: "d1")
             h.startAgent()
             try await h.waitRunning(v1.version, deploy: "d1")
@@ -130,7 +134,7 @@ http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler)
             }
             #expect(told, "\(all.suffix(20).map(\.description))")
             let riker = all.filter { $0.source == "riker" }
-            #expect(riker.contains { $0.text == "v2 failed: web of v2 exited (exit code 1) during the health check; v1 keeps running" },
+            #expect(riker.contains { $0.text == "v2 failed: web.1 of v2 exited (exit code 1) during the health check; v1 keeps running" },
                     "\(riker.map(\.text))")
             #expect(riker.contains { $0.text.hasPrefix("crasher.1 exited (exit code 3) after ") })
             #expect(all.contains { $0.source == "app" && $0.process == "crasher.1" && $0.text == "crashing now" })
