@@ -12,35 +12,20 @@ swift build -c release --scratch-path .build-release >/dev/null 2>&1 || swift bu
 bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
 work=$(mktemp -d /tmp/riker-bench-XXXXXX); chmod 711 "$work"
 root=$work/root
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+source bench/lib.sh
+port=$(freeport)
 cleanup() { kill "${serve_pid:-}" "${sshd_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 export RIKER_HOME=$(pwd)
 
-mkdir -p "$root/sshd" "$work/keys"
-ssh-keygen -q -t ed25519 -N '' -f "$root/sshd/host"
-ssh-keygen -q -t ed25519 -N '' -f "$work/keys/riker"
-ssh-keygen -q -t ed25519 -N '' -f "$work/keys/plain"
-"$bin/riker" --root "$root" keys:add bench --admin < "$work/keys/riker.pub" >/dev/null
+ssh-keygen -q -t ed25519 -N '' -f "$work/plain-key"
 git init -q --bare "$work/plain.git"
 # The baseline key runs git-receive-pack on the plain bare repo, through the same sshd.
-echo "command=\"git-receive-pack '$work/plain.git'\",restrict $(cat "$work/keys/plain.pub")" > "$work/plain_keys"
-cat > "$root/sshd/config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $root/sshd/host
-AuthorizedKeysFile $root/.ssh/authorized_keys $work/plain_keys
-PermitRootLogin forced-commands-only
-StrictModes no
-UsePAM no
-PasswordAuthentication no
-CONF
-mkdir -p /run/sshd
-/usr/sbin/sshd -D -e -f "$root/sshd/config" 2>"$work/sshd.log" & sshd_pid=$!
-"$bin/riker" --root "$root" serve 2>"$work/serve.log" & serve_pid=$!
+echo "command=\"git-receive-pack '$work/plain.git'\",restrict $(cat "$work/plain-key.pub")" > "$work/plain_keys"
+start_sshd "$port" "$work/plain_keys"
+"$bin/riker" --root "$root" serve --listen 127.0.0.1:0 2>"$work/serve.log" & serve_pid=$!
 sleep 1
 
-ssh_opts="-o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $port"
 app=$work/app
 cp -R examples/procfile-only "$app"
 git -C "$app" init -q -b main
@@ -48,8 +33,6 @@ git -C "$app" add -A && git -C "$app" -c user.name=b -c user.email=b@x commit -q
 GIT_SSH_COMMAND="ssh -i $work/keys/riker $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/bench.git" main 2>"$work/first.log" \
   || { cat "$work/first.log"; exit 1; }
 
-now() { date +%s.%N; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 riker_t=(); plain_t=()
 for i in $(seq "$rounds"); do
   echo "round $i" >> "$app/rounds.txt"
@@ -58,7 +41,7 @@ for i in $(seq "$rounds"); do
   GIT_SSH_COMMAND="ssh -i $work/keys/riker $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/bench.git" main 2>"$work/push.log" \
     || { cat "$work/push.log"; exit 1; }
   t1=$(now)
-  GIT_SSH_COMMAND="ssh -i $work/keys/plain $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/plain.git" main 2>"$work/plain.log" \
+  GIT_SSH_COMMAND="ssh -i $work/plain-key $ssh_opts" git -C "$app" push -q "ssh://$(id -un)@127.0.0.1:$port/plain.git" main 2>"$work/plain.log" \
     || { cat "$work/plain.log"; exit 1; }
   t2=$(now)
   riker_t+=("$(echo "$t1 - $t0" | bc)"); plain_t+=("$(echo "$t2 - $t1" | bc)")
