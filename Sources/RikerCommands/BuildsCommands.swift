@@ -5,11 +5,12 @@ import RikerGitHub
 import RikerRelease
 import RikerServer
 
-/// `riker builds APP`: the app's webhook builds, newest first, from their records (`builds/APP/ID.json`).
+/// `riker builds APP`: the app's builds, newest first, from their records (`builds/APP/ID.json`).
 struct BuildsList: AsyncParsableCommand, AppCommand {
     static let configuration = CommandConfiguration(commandName: Verb.builds.name,
-                                                    abstract: "List an app's webhook builds, newest first: status, env, branch, commit, release.")
+                                                    abstract: "List an app's builds (pushes, webhooks, deploy APP REF), newest first: status, env, commit, builder, duration, who, release.")
     @OptionGroup var global: GlobalOptions
+    @Option(help: "Only this environment's builds.") var env: String?
     @Option(help: "How many to show.") var limit = 20
     @Argument var app: String
 
@@ -17,15 +18,18 @@ struct BuildsList: AsyncParsableCommand, AppCommand {
         try await reporting {
             guard limit > 0 else { throw RikerError(.invalidInput, "--limit must be 1 or more") }
             let store = try await global.openApp(app, env: nil)
-            let records = try await BuildRecords(store: store).list(app: app, limit: limit)
-            if global.json { try printJSON(records); return }
-            print("=== \(app) Builds")
-            if records.isEmpty { print("No builds yet: point a GitHub push webhook at riker serve (see the README)") }
+            let records = try await BuildRecords(store: store).list(app: app, limit: limit * 2)
+                .filter { env == nil || $0.env == env }.prefix(limit)
+            if global.json { try printJSON(Array(records)); return }
+            print("=== \(app) Builds" + (env.map { " (\($0))" } ?? ""))
+            if records.isEmpty { print("No builds yet: git push, or point a GitHub push webhook at riker serve (see the README)") }
             let f = ISO8601DateFormatter()
             for r in records {
                 let commit = String((r.commit ?? r.requestedCommit).prefix(7))
                 let outcome = r.coalescedInto.map { "with \($0)" } ?? r.release ?? r.note.map { String($0.prefix(60)) } ?? ""
-                print([r.id, pad(r.status.rawValue, 9), pad(r.env, 12), pad(r.branch, 16), commit, f.string(from: r.createdAt), outcome]
+                let took = r.duration.map(DeployTimes.duration) ?? (r.isFinished ? "" : "running")
+                print([r.id, pad(r.status.rawValue, 9), pad(r.env, 12), pad(r.source ?? "", 7), commit, pad(r.builder ?? "", 10),
+                       pad(took, 7), pad(r.createdBy ?? "", 14), f.string(from: r.createdAt), outcome]
                     .joined(separator: "  ") + (r.error.map { "  (\($0.prefix(120)))" } ?? ""))
             }
         }
@@ -34,9 +38,9 @@ struct BuildsList: AsyncParsableCommand, AppCommand {
     private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s.padding(toLength: n, withPad: " ", startingAt: 0) }
 }
 
-/// `riker builds:output APP ID`: what a build printed (its log), also while it runs on this server.
+/// `riker builds:output APP ID`: what a build printed (its log, config values masked), followed while it runs.
 struct BuildsOutput: AsyncParsableCommand, AppCommand {
-    static let configuration = CommandConfiguration(commandName: Verb.buildsOutput.name, abstract: "Print a webhook build's output.")
+    static let configuration = CommandConfiguration(commandName: Verb.buildsOutput.name, abstract: "Print a build's output, following it while the build runs.")
     @OptionGroup var global: GlobalOptions
     @Argument var app: String
     @Argument(help: "The build's id, as 'builds' lists it.") var id: String
@@ -45,15 +49,27 @@ struct BuildsOutput: AsyncParsableCommand, AppCommand {
         try await reporting {
             guard BuildID.isValid(id) else { throw RikerError(.invalidInput, "'\(id.prefix(40))' is not a build id: see 'builds \(app)' for them") }
             let store = try await global.openApp(app, env: nil)
-            guard let record = try await BuildRecords(store: store).get(app: app, id: id) else {
+            guard let first = try await BuildRecords(store: store).get(app: app, id: id) else {
                 throw RikerError(.notFound, "no build \(id) of \(app): see 'builds \(app)'")
             }
-            let running = global.paths.tmpDir.appendingPathComponent("build-logs/\(id).log")
-            if let data = try await store.get(StoreLayout.buildLog(app, id))?.data ?? FileManager.default.contents(atPath: running.path) {
-                FileHandle.standardOutput.write(data)
-            } else {
-                print(record.status == .queued ? "Build \(id) is queued: nothing printed yet" : "No output stored for build \(id)")
+            // The stored log grows while the build runs (stored every few seconds): print what is
+            // new until the record says the build is over, then the rest.
+            let records = BuildRecords(store: store)
+            var record = first
+            var printed = 0
+            let key = StoreLayout.buildLog(app, id)
+            while true {
+                let finished = record.isFinished
+                if let data = try await store.get(key)?.data, data.count > printed {
+                    FileHandle.standardOutput.write(data.subdata(in: printed..<data.count))
+                    printed = data.count
+                }
+                if finished { break }
+                try await Task.sleep(for: .seconds(1))
+                record = try await records.get(app: app, id: id) ?? record
             }
+            if printed == 0 { print("No output stored for build \(id)") }
+            if record.status == .failed { print(" !     build \(id) failed: \(record.error ?? "see above")") }
         }
     }
 }

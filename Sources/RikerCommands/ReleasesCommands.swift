@@ -69,8 +69,11 @@ struct DeployRef: AsyncParsableCommand, AppCommand {
             let repoURL = global.paths.repo(app)
             let commit = try GitRepository.open(repoURL, environment: [:]).resolveCommit(ref)
             let output = Output()
-            let release = try await Pipeline(paths: global.paths, store: store, output: output).run(PipelineRequest(
-                app: app, env: env, commit: commit, ref: ref, repository: repoURL, gitEnvironment: [:], createdBy: global.actor, settings: settings))
+            let record = BuildRecord(app: app, env: env, branch: ref, ref: ref, commit: commit, source: "deploy", createdBy: global.actor)
+            let release = try await BuildJournal(store: store, paths: global.paths).record(record, output: output) {
+                try await Pipeline(paths: global.paths, store: store, output: output).run(PipelineRequest(
+                    app: app, env: env, commit: commit, ref: ref, repository: repoURL, gitEnvironment: [:], createdBy: global.actor, settings: settings))
+            }
             try? GitRepository.open(repoURL, environment: [:]).setReference("refs/tags/riker/\(env)/\(release.name)", to: commit, message: "riker release")
         }
     }

@@ -8,6 +8,10 @@ public final class Output: @unchecked Sendable {
     private let lock = NSLock()
     private let fd: Int32
     private var tee: FileHandle?
+    /// Values replaced by `[masked]` in what goes to the tee (the stored build log), longest first.
+    private var masked: [String] = []
+    /// Values shorter than this are not masked (they would mask ordinary words).
+    public static let shortestMasked = 6
 
     /// Writes to a file descriptor (stdout by default). Pre-receive's stdout reaches the pusher.
     public init(fd: Int32 = STDOUT_FILENO) { self.fd = fd }
@@ -15,7 +19,24 @@ public final class Output: @unchecked Sendable {
     /// Also copies every line to `file` (created or truncated).
     public func tee(to file: URL) {
         FileManager.default.createFile(atPath: file.path, contents: nil)
+        chmod(file.path, 0o600)
         lock.withLock { tee = try? FileHandle(forWritingTo: file) }
+    }
+
+    /// From now on, `values` (an app's config values) never reach the tee: the stored build
+    /// log shows `[masked]` where a build printed one. The pusher, who may read the config
+    /// anyway, sees the lines as printed.
+    public func mask(_ values: some Sequence<String>) {
+        let add = values.filter { $0.count >= Self.shortestMasked && !$0.contains("\n") }
+        lock.withLock { masked = Array(Set(masked + add)).sorted { $0.count > $1.count } }
+    }
+
+    /// Stops copying lines to the tee file.
+    public func endTee() {
+        lock.withLock {
+            try? tee?.close()
+            tee = nil
+        }
     }
 
     /// `-----> text`
@@ -31,7 +52,11 @@ public final class Output: @unchecked Sendable {
         if data.last != 0x0a { data.append(0x0a) }
         lock.withLock {
             data.withUnsafeBytes { writeAll(fd, $0) }
-            tee?.write(Data(data))
+            guard let tee else { return }
+            if masked.isEmpty { tee.write(Data(data)); return }
+            var text = String(decoding: data, as: UTF8.self)
+            for value in masked where text.contains(value) { text = text.replacingOccurrences(of: value, with: "[masked]") }
+            tee.write(Data(text.utf8))
         }
     }
 

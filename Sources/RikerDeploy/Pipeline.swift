@@ -59,6 +59,7 @@ public struct Pipeline {
         }
 
         let config = try await store.config(app, env).vars
+        output.mask(config.values)
         let built: Artifact
         switch Builder.kind(buildDir: buildDir, config: config) {
         case .dockerfile:

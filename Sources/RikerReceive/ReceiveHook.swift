@@ -77,8 +77,11 @@ public struct ReceiveHook {
                     try await PushLock(paths: paths, app: app, env: env, owner: owner).acquire(output: output, what: "\(app) (\(env))")
                 }
                 try checkUnmoved(update, repository: repository, gitEnvironment: gitEnvironment)
-                let release = try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(
-                    app: app, env: env, commit: update.new, ref: update.ref, repository: repository, createdBy: pusher, settings: settings))
+                let record = BuildRecord(app: app, env: env, branch: branch, ref: update.ref, commit: update.new, source: "push", createdBy: pusher)
+                let release = try await BuildJournal(store: store, paths: paths).record(record, output: output) {
+                    try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(
+                        app: app, env: env, commit: update.new, ref: update.ref, repository: repository, createdBy: pusher, settings: settings))
+                }
                 try recordPendingTag(app: app, commit: update.new, tag: "refs/tags/riker/\(env)/\(release.name)")
             }
             return 0

@@ -74,3 +74,20 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 10)
     }
 }
+
+@Suite struct OutputMaskTests {
+    @Test func maskedValuesNeverReachTheTeeButShortOnesAreLeftAlone() throws {
+        let dir = try TempDir("riker-output")
+        defer { dir.remove() }
+        let file = dir.path("log")
+        let output = Output.null
+        output.tee(to: file)
+        output.line("before: hunter2-secret")
+        output.mask(["hunter2-secret", "abc", "hunter2-secret-longer"])
+        output.line("token hunter2-secret and hunter2-secret-longer, abc")
+        output.endTee()
+        output.line("after the tee: nothing more")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(text == "before: hunter2-secret\ntoken [masked] and [masked], abc\n")
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import RikerRelease
 import RikerCore
 @testable import RikerServer
 import RikerTestSupport

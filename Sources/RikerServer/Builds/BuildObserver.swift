@@ -1,3 +1,5 @@
+import RikerRelease
+
 /// Told about the build queue (metrics, notifications, tests).
 public protocol BuildObserver: Sendable {
     /// A build is over: called for the record of every delivery it covered.

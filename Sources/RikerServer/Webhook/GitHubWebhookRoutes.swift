@@ -1,4 +1,5 @@
 import Foundation
+import RikerRelease
 import HTTPTypes
 import Hummingbird
 import Logging

@@ -1,6 +1,5 @@
 import Foundation
 import RikerCore
-import RikerRelease
 
 /// Build records in the release store (`builds/APP/ID.json`, beside the build logs), so every
 /// server sharing the store sees the same builds.
@@ -9,7 +8,7 @@ public struct BuildRecords: Sendable {
 
     public init(store: any ReleaseStore) { self.store = store }
 
-    static func key(_ app: String, _ id: String) -> String { "builds/\(app)/\(id).json" }
+    public static func key(_ app: String, _ id: String) -> String { "builds/\(app)/\(id).json" }
 
     public func save(_ record: BuildRecord) async throws {
         try await store.put(Self.key(record.app, record.id), try JSONCoding.encode(record), condition: .always)

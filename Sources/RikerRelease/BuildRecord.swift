@@ -1,4 +1,5 @@
 import Foundation
+import RikerCore
 
 /// One build asked for by a webhook delivery, kept in the store at `builds/APP/ID.json`.
 ///
@@ -30,12 +31,19 @@ public struct BuildRecord: Codable, Sendable, Equatable {
     public var note: String?
     /// Why it failed: one line.
     public var error: String?
+    /// What started it: `push` (over SSH), `webhook` or `deploy` (`deploy APP REF`); nil in records made before this was kept.
+    public var source: String?
+    /// Who: the key name, or `github:PUSHER`.
+    public var createdBy: String?
+    /// What built it (`python`, `dockerfile`, a buildpack URL), once known.
+    public var builder: String?
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, app, env, branch, ref, commit, status, delivery, release, note, error
+        case id, app, env, branch, ref, commit, status, delivery, release, note, error, source, builder
+        case createdBy = "created_by"
         case requestedCommit = "requested_commit"
         case coalescedInto = "coalesced_into"
         case createdAt = "created_at"
@@ -43,13 +51,18 @@ public struct BuildRecord: Codable, Sendable, Equatable {
         case finishedAt = "finished_at"
     }
 
-    /// The queued record of a delivery just accepted.
-    public init(queued d: Delivery) {
-        id = d.buildID; app = d.app; env = d.env; branch = d.branch; ref = d.ref; requestedCommit = d.commit
-        status = .queued; delivery = d.id; createdAt = d.receivedAt
+    /// A record of a build starting now (an SSH push or `deploy APP REF`).
+    public init(id: String = BuildID.make(), app: String, env: String, branch: String, ref: String, commit: String,
+                delivery: String = "", source: String, createdBy: String, status: Status = .running, at date: Date = Date()) {
+        self.id = id; self.app = app; self.env = env; self.branch = branch; self.ref = ref; requestedCommit = commit; self.commit = commit
+        self.status = status; self.delivery = delivery; self.source = source; self.createdBy = createdBy; createdAt = date
+        startedAt = status == .running ? date : nil
     }
 
     public var isFinished: Bool { status == .succeeded || status == .failed }
+
+    /// Seconds from start to finish, once finished.
+    public var duration: Double? { finishedAt.flatMap { end in startedAt.map { end.timeIntervalSince($0) } } }
 }
 
 /// Build ids: sortable by time, unique enough to share a store between servers.

@@ -1,0 +1,62 @@
+import Foundation
+import RikerCore
+import RikerRelease
+
+/// The record and the log of one build started by an SSH push or `deploy APP REF` (webhook
+/// builds keep theirs in the build queue): `builds/APP/ID.json` says who started what and
+/// how it ended; `builds/APP/ID.log` is everything the pusher saw (config values masked),
+/// stored every `uploadInterval` seconds while the build runs, so `builds:output` can follow
+/// it and a pusher whose connection dropped can read the rest.
+public struct BuildJournal: Sendable {
+    public let store: any ReleaseStore
+    public let paths: RikerPaths
+    public var uploadInterval: Duration = .seconds(2)
+
+    public init(store: any ReleaseStore, paths: RikerPaths) { self.store = store; self.paths = paths }
+
+    /// Runs `body` (the pipeline) as the build `record`, teeing `output` to its log. Never
+    /// fails because the journal could not be written: the build matters more.
+    public func record(_ record: BuildRecord, output: Output, _ body: () async throws -> Release) async throws -> Release {
+        let records = BuildRecords(store: store)
+        var record = record
+        let dir = paths.tmpDir.appendingPathComponent("build-logs")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let file = dir.appendingPathComponent("\(record.id).log")
+        output.tee(to: file)
+        try? await records.save(record)
+        output.detail("Build \(record.id): riker builds:output \(record.app) \(record.id)")
+        let key = StoreLayout.buildLog(record.app, record.id)
+        let uploader = Task { [store, uploadInterval] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: uploadInterval)
+                if Task.isCancelled { return }
+                try? await store.upload(key, from: file, tags: [:])
+            }
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            let release = try await body()
+            record.status = .succeeded
+            record.release = release.name
+            record.builder = release.builder
+            await finish(record, output: output, uploader: uploader, file: file, key: key)
+            return release
+        } catch {
+            record.status = .failed
+            record.error = String(error.userMessage.prefix(1000))
+            await finish(record, output: output, uploader: uploader, file: file, key: key)
+            throw error
+        }
+    }
+
+    /// The log is stored before the record says the build is over, so a finished build's log is complete.
+    private func finish(_ record: BuildRecord, output: Output, uploader: Task<Void, Never>, file: URL, key: String) async {
+        uploader.cancel()
+        await uploader.value
+        output.endTee()
+        var record = record
+        record.finishedAt = Date()
+        try? await store.upload(key, from: file, tags: [:])
+        try? await BuildRecords(store: store).save(record)
+    }
+}
