@@ -79,7 +79,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
-        .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", "RikerHTTP", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery spool and the build queue.
         .target(name: "RikerServer", dependencies: [
             "RikerCore", "RikerRelease",
@@ -93,7 +93,8 @@ let package = Package(
         // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
         .target(name: "RikerCommands", dependencies: [
             "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS", "RikerLogs",
-            "RikerServer", "RikerGitHub",
+            "RikerServer", "RikerGitHub", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),

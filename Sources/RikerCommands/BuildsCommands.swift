@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RikerCore
+import RikerDeploy
 import RikerGitHub
 import RikerRelease
 import RikerServer
@@ -49,24 +50,10 @@ struct BuildsOutput: AsyncParsableCommand, AppCommand {
         try await reporting {
             guard BuildID.isValid(id) else { throw RikerError(.invalidInput, "'\(id.prefix(40))' is not a build id: see 'builds \(app)' for them") }
             let store = try await global.openApp(app, env: nil)
-            guard let first = try await BuildRecords(store: store).get(app: app, id: id) else {
-                throw RikerError(.notFound, "no build \(id) of \(app): see 'builds \(app)'")
-            }
-            // The stored log grows while the build runs (stored every few seconds): print what is
-            // new until the record says the build is over, then the rest.
-            let records = BuildRecords(store: store)
-            var record = first
             var printed = 0
-            let key = StoreLayout.buildLog(app, id)
-            while true {
-                let finished = record.isFinished
-                if let data = try await store.get(key)?.data, data.count > printed {
-                    FileHandle.standardOutput.write(data.subdata(in: printed..<data.count))
-                    printed = data.count
-                }
-                if finished { break }
-                try await Task.sleep(for: .seconds(1))
-                record = try await records.get(app: app, id: id) ?? record
+            let record = try await BuildJournal.follow(store: store, app: app, id: id) { data in
+                FileHandle.standardOutput.write(data)
+                printed += data.count
             }
             if printed == 0 { print("No output stored for build \(id)") }
             if record.status == .failed { print(" !     build \(id) failed: \(record.error ?? "see above")") }

@@ -31,12 +31,18 @@ struct Serve: AsyncParsableCommand {
             let supervisor = LocalAgentSupervisor(paths: paths, store: store)
             var services: [any Service] = [supervisor]
             var http: HTTPService?
+            var internalToken: String?
             if listen != "none" {
                 let pipeline = WebhookPipeline(paths: paths, store: store)
                 let server = try WebhookServer(
                     http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
                     paths: paths, store: store, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
                     statuses: GitHubCommitStatuses(store: store, logger: logger), logger: logger)
+                if geteuid() == 0 {
+                    let token = InternalPushRoutes.makeToken()
+                    server.http.add(InternalPushRoutes(paths: paths, store: store, token: token))
+                    internalToken = token
+                }
                 services += server.services
                 http = server.http
             }
@@ -47,12 +53,20 @@ struct Serve: AsyncParsableCommand {
                 Task {
                     if let port = await http.listeningPort() {
                         logger.info("HTTP on \(http.configuration.usesTLS ? "https" : "http")://\(http.configuration.host):\(port)")
-                        try? AtomicFile.write(Data("\(port)\n".utf8), to: paths.root.appendingPathComponent("serve.port"))
+                        // Where pushes received by the unprivileged owner of the root are built (DelegatedPush).
+                        if let internalToken {
+                            do { try DelegatedPush.Endpoint.publish(port: port, token: internalToken, paths: paths) } catch {
+                                logger.error("cannot publish the push endpoint: \(error.userMessage)")
+                            }
+                        }
                     }
                 }
             }
             try AtomicFile.write(Data("\(getpid())\n".utf8), to: paths.servePID)
-            defer { try? FileManager.default.removeItem(at: paths.servePID) }
+            defer {
+                try? FileManager.default.removeItem(at: paths.servePID)
+                try? FileManager.default.removeItem(at: DelegatedPush.Endpoint.file(paths))
+            }
             logger.info("riker serve running for \(paths.root.path), store \(store.url)")
             try await group.run()
             logger.info("stopped")

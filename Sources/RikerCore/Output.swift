@@ -60,6 +60,14 @@ public final class Output: @unchecked Sendable {
         }
     }
 
+    /// Bytes already formatted (another build's output, as stored), written as they are.
+    public func raw(_ data: Data) {
+        lock.withLock {
+            data.withUnsafeBytes { writeAll(fd, $0) }
+            tee?.write(data)
+        }
+    }
+
     /// A discarding output, for callers that have no pusher.
     public static var null: Output { Output(fd: -1) }
 }

@@ -59,4 +59,26 @@ public struct BuildJournal: Sendable {
         try? await store.upload(key, from: file, tags: [:])
         try? await BuildRecords(store: store).save(record)
     }
+
+    /// Hands `write` what the build's stored log gains (it is stored every few seconds while the
+    /// build runs) until its record says it is over, then the rest; returns the final record.
+    public static func follow(store: any ReleaseStore, app: String, id: String, poll: Duration = .seconds(1),
+                              write: (Data) -> Void) async throws -> BuildRecord {
+        let records = BuildRecords(store: store)
+        guard var record = try await records.get(app: app, id: id) else {
+            throw RikerError(.notFound, "no build \(id) of \(app): see 'builds \(app)'")
+        }
+        var printed = 0
+        let key = StoreLayout.buildLog(app, id)
+        while true {
+            let finished = record.isFinished
+            if let data = try await store.get(key)?.data, data.count > printed {
+                write(data.subdata(in: printed..<data.count))
+                printed = data.count
+            }
+            if finished { return record }
+            try await Task.sleep(for: poll)
+            record = try await records.get(app: app, id: id) ?? record
+        }
+    }
 }

@@ -77,6 +77,14 @@ public struct ReceiveHook {
                     try await PushLock(paths: paths, app: app, env: env, owner: owner).acquire(output: output, what: "\(app) (\(env))")
                 }
                 try checkUnmoved(update, repository: repository, gitEnvironment: gitEnvironment)
+                if geteuid() != 0, let endpoint = DelegatedPush.Endpoint.read(paths) {
+                    // An install: this user cannot switch to the app's build user, root serve can.
+                    let quarantine = gitEnvironment.filter { DelegatedPush.quarantineVariables.contains($0.key) }
+                    _ = try await DelegatedPush.run(DelegatedPush.Request(app: app, env: env, branch: branch, ref: update.ref, commit: update.new,
+                                                                          pusher: pusher, gitEnvironment: quarantine),
+                                                    endpoint: endpoint, store: store, output: output)
+                    continue
+                }
                 let record = BuildRecord(app: app, env: env, branch: branch, ref: update.ref, commit: update.new, source: "push", createdBy: pusher)
                 let release = try await BuildJournal(store: store, paths: paths).record(record, output: output) {
                     try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(

@@ -61,10 +61,49 @@ struct InstallTests {
             return (json["ok"] as? Bool ?? true, checks)
         }
 
+        /// A real sshd on a free port for this install's configuration, with an admin key registered
+        /// by the user; `run` runs a command over it as the user.
+        func startSSHD() throws -> SSHD {
+            let key = tmp.path("admin_ed25519")
+            _ = try sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin", "-f", key.path])
+            let pub = try String(contentsOf: URL(fileURLWithPath: key.path + ".pub"), encoding: .utf8)
+            guard try sh("runuser", ["-u", user, "--", riker, "--root", root.path, "keys:add", "admin", "--admin"], cwd: root, stdin: pub).succeeded else {
+                throw RikerError(.process, "keys:add as \(user) failed")
+            }
+            let port = freePort()
+            try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+            var spec = ProcessSpec("/usr/sbin/sshd", ["-D", "-e", "-f", sshdConfig.path, "-o", "Port=\(port)", "-o", "ListenAddress=127.0.0.1",
+                                                      "-o", "PidFile=none"])
+            let log = open(tmp.path("sshd.log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            spec.stdout = .fd(log); spec.stderr = .fd(log)
+            let sshd = try ChildProcess.spawn(spec)
+            close(log)
+            let deadline = Date().addingTimeInterval(10)
+            while !Loopback.accepts(port), Date() < deadline { usleep(50_000) }
+            return SSHD(sshd: sshd, port: port, user: user, key: key)
+        }
+
+        func log(_ name: String) -> String { (try? String(contentsOf: tmp.path(name), encoding: .utf8)) ?? "" }
+
         func remove() {
             _ = try? sh("userdel", [user])
             _ = try? sh("groupdel", [user])
             tmp.remove()
+        }
+    }
+
+    struct SSHD {
+        let sshd: ChildProcess
+        let port: Int
+        let user: String
+        let key: URL
+        var options: [String] {
+            ["-i", key.path, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+             "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-p", String(port)]
+        }
+
+        func run(_ command: String) throws -> CommandResult {
+            try sh("ssh", ["-F", "/dev/null"] + options + ["\(user)@127.0.0.1", command], stdin: "")
         }
     }
 
@@ -152,33 +191,59 @@ struct InstallTests {
     @Test func aRealSSHDLetsTheUserInWithTheForcedCommandOnly() throws {
         let it = try Installed(dropIns: true); defer { it.remove() }
         #expect(try it.install().succeeded)
-        let key = it.tmp.path("admin_ed25519")
-        _ = try sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "admin", "-f", key.path])
-        let pub = try String(contentsOf: URL(fileURLWithPath: key.path + ".pub"), encoding: .utf8)
-        #expect(try sh("runuser", ["-u", it.user, "--", it.riker, "--root", it.root.path, "keys:add", "admin", "--admin"], cwd: it.root, stdin: pub).succeeded)
-
-        let port = freePort()
-        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
-        var spec = ProcessSpec("/usr/sbin/sshd", ["-D", "-e", "-f", it.sshdConfig.path, "-o", "Port=\(port)", "-o", "ListenAddress=127.0.0.1",
-                                                  "-o", "PidFile=none"])
-        let log = open(it.tmp.path("sshd.log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        spec.stdout = .fd(log); spec.stderr = .fd(log)
-        let sshd = try ChildProcess.spawn(spec)
-        close(log)
-        defer { sshd.terminate(grace: 5) }
-        let deadline = Date().addingTimeInterval(10)
-        while !Loopback.accepts(port), Date() < deadline { usleep(50_000) }
-
-        func ssh(_ command: String) throws -> CommandResult {
-            try sh("ssh", ["-F", "/dev/null", "-i", key.path, "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no",
-                           "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-p", String(port),
-                           "\(it.user)@127.0.0.1", command], stdin: "")
-        }
-        let listed = try ssh("keys:list")
-        let sshdLog = (try? String(contentsOf: it.tmp.path("sshd.log"), encoding: .utf8)) ?? ""
-        #expect(listed.succeeded && listed.output.contains("admin"), "\(listed.output)\n\(sshdLog)")
-        let shell = try ssh("id")
+        let ssh = try it.startSSHD(); defer { ssh.sshd.terminate(grace: 5) }
+        let listed = try ssh.run("keys:list")
+        #expect(listed.succeeded && listed.output.contains("admin"), "\(listed.output)\n\(it.log("sshd.log"))")
+        let shell = try ssh.run("id")
         #expect(!shell.succeeded && !shell.output.contains("uid="), "\(shell.output)")
+    }
+
+    /// The user sshd runs the forced command as cannot switch users; root `riker serve` can, so
+    /// pushes are built there, each app as its own build user, and the pusher still sees it all.
+    @Test func pushesAsTheUserAreBuiltByRootServeAsTheAppsOwnBuildUser() throws {
+        let it = try Installed(dropIns: true); defer { it.remove() }
+        #expect(try it.install().succeeded)
+        let ssh = try it.startSSHD(); defer { ssh.sshd.terminate(grace: 5) }
+        var spec = ProcessSpec(it.riker, ["--root", it.root.path, "serve", "--listen", "127.0.0.1:0"],
+                               environment: ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"],
+                               workingDirectory: URL(fileURLWithPath: "/"))
+        let log = open(it.tmp.path("serve.log").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        spec.stdout = .fd(log); spec.stderr = .fd(log)
+        let serve = try ChildProcess.spawn(spec)
+        close(log)
+        defer { serve.terminate(grace: 30) }
+        let endpoint = it.root.appendingPathComponent("run/serve.json")
+        let deadline = Date().addingTimeInterval(30)
+        while !FileManager.default.fileExists(atPath: endpoint.path), Date() < deadline { usleep(100_000) }
+        let published = Self.mode(endpoint)
+        #expect(published.mode == 0o600 && published.uid != 0, "the endpoint is the user's alone: \(published) \(it.log("serve.log"))")
+
+        let repo = try AppRepo(files: [
+            "Procfile": "web: python3 app.py\n",
+            "app.py": "import http.server, os\nhttp.server.ThreadingHTTPServer(('127.0.0.1', int(os.environ['PORT'])), http.server.SimpleHTTPRequestHandler).serve_forever()\n",
+            "requirements.txt": "# nothing to install\n",
+            "bin/post_compile": "#!/bin/sh\necho \"build-uid=$(id -u)\"\n",
+        ], in: it.tmp, name: "hello")
+        chmod(repo.url.appendingPathComponent("bin/post_compile").path, 0o755)
+        try AppRepo.git(repo.url, ["add", "-A"])
+        try repo.commitAll("hook executable")
+        let push = try sh("git", ["push", "ssh://\(it.user)@127.0.0.1:\(ssh.port)/hello.git", "HEAD:refs/heads/main"], cwd: repo.url,
+                          env: ["GIT_SSH_COMMAND": "ssh -F /dev/null " + ssh.options.joined(separator: " ")])
+        #expect(push.succeeded, "\(push.output)\n\(it.log("serve.log").suffix(3000))")
+
+        // The build ran as hello's build user: not root, not the user sshd runs.
+        let uids = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: it.root.appendingPathComponent("uids.json"))) as? [String: Int])
+        let index = try #require(uids["hello"], "\(uids)")
+        let built = push.output.split(separator: "\n").first { $0.contains("build-uid=") }
+            .flatMap { $0.split(separator: "=").last }.map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(built == String(300_000 + 2 * index), "hello's build user is \(300_000 + 2 * index): \(push.output)")
+        let url = try #require(deployedURL(push.output), "\(push.output)")
+        #expect(try httpGet(url + "/Procfile")?.body == "web: python3 app.py\n")
+        // post-receive (as the user) tagged the release serve made.
+        let tags = try sh("git", ["--git-dir", it.root.appendingPathComponent("repos/hello.git").path, "tag", "-l", "riker/*"])
+        #expect(tags.output.contains("riker/production/v1"), "\(tags.output)")
+        let builds = try ssh.run("builds hello")
+        #expect(builds.succeeded && builds.output.contains("succeeded"), "\(builds.output)")
     }
 
     @Test func withoutADropInDirectoryAMatchBlockIsAppendedOnce() throws {

@@ -6,4 +6,5 @@
 int riker_git_opts_set_search_path(int level, const char *path);
 int riker_git_opts_enable_strict_object_creation(int enabled);
 int riker_git_opts_set_ssl_cert_locations(const char *file, const char *path);
+int riker_git_opts_set_owner_validation(int enabled);
 #endif
