@@ -71,6 +71,9 @@ public final class ChildProcess: @unchecked Sendable {
         if let dir = spec.workingDirectory {
             riker_spawn_file_actions_addchdir(&actions, dir.path)
         }
+        // Only stdin, stdout and stderr reach the child: no socket, pipe or lock of this process
+        // (serve's HTTP listener, say) outlives it in an agent or an app.
+        riker_spawn_file_actions_addclosefrom(&actions, 3)
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)

@@ -99,6 +99,11 @@ final class RikerServer {
         do { try waitForPort(httpPort, timeout: 20) } catch {
             throw RikerError(.timeout, "riker serve does not answer HTTP on \(httpPort): \(log(of: "serve.log"))")
         }
+        // A root serve publishes its push endpoint once it listens: wait for that too, so a test
+        // starts from a root that serve no longer changes on its own.
+        let endpoint = root.appendingPathComponent("run/serve.json")
+        let published = Date().addingTimeInterval(20)
+        while geteuid() == 0, !FileManager.default.fileExists(atPath: endpoint.path), Date() < published { usleep(20_000) }
     }
 
     /// `http://127.0.0.1:PORT` of `riker serve`.

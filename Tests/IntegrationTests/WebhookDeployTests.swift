@@ -86,6 +86,9 @@ struct WebhookDeployTests {
         // The app serves the commit, the release is tagged as a pushed one is, and the list shows it.
         let url = try #require(deployedURL(s.buildLog(id)), "no URL in the build log: \(s.buildLog(id))")
         #expect(try httpGet(url + "/version.txt")?.body == "one\n")
+        // serve's HTTP listener is serve's alone: neither the agent nor the app inherited it.
+        let holders = try sh("ss", ["-ltnpH", "sport", "=", ":\(s.server.httpPort)"]).output
+        #expect(holders.contains("riker") && !holders.contains("riker-agent") && !holders.contains("python3"), "\(holders)")
         let tag = try AppRepo.git(s.server.root.appendingPathComponent("repos/web.git"), ["rev-parse", "riker/production/v1^{commit}"])
         #expect(tag.output.trimmingCharacters(in: .whitespacesAndNewlines) == commit)
         let releases = try s.server.riker(["releases", "web"])
