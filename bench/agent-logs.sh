@@ -7,9 +7,11 @@
 # seconds; it answers HTTP on $PORT so the health check passes.
 #
 # Prints, per phase: lines/s under the agent and to /dev/null and their ratio, the app's mean
-# and longest write(2); riker-agent's CPU seconds (utime+stime over the phase and the last
-# shipping round) and peak RSS (VmHWM); the log chunks the agent wrote to the store (one PUT
-# each) per minute, and how many of the app's lines reached the store.
+# and longest write(2); riker-agent's CPU seconds (utime+stime over the phase and the
+# shipping rounds that follow it) and peak RSS (VmHWM); the log chunks the agent wrote to the
+# store (one PUT each) per minute, and how many of the app's lines reached the store. Shipping
+# also lists the instance's chunks once at start (and deletes beyond retention, none here);
+# the agent's reads of `desired` (every 0.2 s on a local store) are not log shipping and not counted.
 #
 #   bench/agent-logs.sh [--bin DIR] [--seconds N] [--rate N] [--unpaced N]
 #     --bin DIR     riker and riker-agent from DIR (or $RIKER_BIN: that directory or its riker);
