@@ -37,7 +37,9 @@ struct Serve: AsyncParsableCommand {
                     http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
                     paths: paths, store: store, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
                     statuses: GitHubCommitStatuses(store: store, logger: logger), logger: logger)
-                services += server.services
+                let api = ServeAPI(paths: paths, store: store, logger: logger)
+                server.http.add(api.routes)
+                services += server.services + [api.runner]
                 http = server.http
             }
             let group = ServiceGroup(configuration: ServiceGroupConfiguration(
