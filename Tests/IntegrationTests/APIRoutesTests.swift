@@ -192,5 +192,21 @@ import Testing
         let deploys = try f.api.get("/api/apps/acts/production/deploys", token: f.ci).json["deploys"] as? [[String: Any]] ?? []
         #expect(deploys.first?["release"] as? Int == 6, "\(deploys.first ?? [:])")
         #expect(deploys.count >= 6)
+
+        // A change that fails after its 202 says why in its action, and nothing moves.
+        try AppRepo.git(f.repo.url, ["checkout", "-q", "-b", "broken"])
+        try AppRepo.git(f.repo.url, ["rm", "-q", "Procfile", "version.txt"])
+        try f.repo.write("README", "nothing here can be built\n")
+        try f.repo.commitAll("nothing to build")
+        let stored = try f.server.push(f.repo.url, app: "acts", refspec: "HEAD:refs/heads/broken")
+        #expect(stored.succeeded, "\(stored.output)")
+        let bad = try f.api.post("/api/apps/acts/production/deploy", token: f.ci, #"{"ref": "broken"}"#)
+        #expect(bad.status == 202, "\(bad)")
+        let failed = try f.api.waitForAction(bad, token: f.ci)
+        #expect(failed["status"] as? String == "failed" && failed["release"] == nil, "\(failed)")
+        #expect(!(failed["error"] as? String ?? "").isEmpty, "\(failed)")
+        let after = try f.api.get("/api/apps/acts/production/releases", token: f.ci)
+        #expect(after.json["current"] as? Int == 6, "\(after)")
+        #expect(try f.body("/version.txt") == "two")
     }
 }
