@@ -57,11 +57,19 @@ struct ConfigUnset: AsyncParsableCommand, AppCommand {
 /// Stores the change, then releases the current slug with the new config (printing keys only).
 func changeConfig(global: GlobalOptions, app: String, env: String, keys: [String], verb: String, _ change: (inout [String: String]) -> Void) async throws {
     let store = try await global.openApp(app, env: env)
+    try await changeConfig(paths: global.paths, store: store, app: app, env: env, keys: keys, verb: verb,
+                           createdBy: global.actor, output: Output(), change)
+}
+
+/// The change itself, for the verbs and the HTTP API: stores the new vars, then releases and
+/// deploys the current slug with them. Returns the release made, nil before the first deploy.
+@discardableResult
+func changeConfig(paths: RikerPaths, store: any ReleaseStore, app: String, env: String, keys: [String], verb: String,
+                  createdBy: String, output: Output, _ change: (inout [String: String]) -> Void) async throws -> Release? {
     try await store.updateConfig(app, env, change)
-    let output = Output()
     output.step("\(verb) \(keys.joined(separator: ", ")) for \(app) (\(env))")
-    let actions = ReleaseActions(paths: global.paths, store: store, output: output)
-    if try await actions.applyConfig(app, env, changed: "\(verb) \(keys.joined(separator: ", "))", createdBy: global.actor) == nil {
-        output.detail("Nothing deployed yet; the next push uses the new config")
-    }
+    let actions = ReleaseActions(paths: paths, store: store, output: output)
+    let release = try await actions.applyConfig(app, env, changed: "\(verb) \(keys.joined(separator: ", "))", createdBy: createdBy)
+    if release == nil { output.detail("Nothing deployed yet; the next push uses the new config") }
+    return release
 }

@@ -72,37 +72,6 @@ struct DeploysInfo: AsyncParsableCommand, AppCommand {
     }
 }
 
-/// Reading deploy records back from the store.
-struct DeployRecords {
-    let store: any ReleaseStore
-    let app: String
-    let env: String
-
-    /// The `limit` most recent deploys, newest first. Ids begin with their start time, so the
-    /// listing's order picks them; a record that cannot be read is skipped.
-    func newest(_ limit: Int) async throws -> [DeployRecord] {
-        let prefix = StoreLayout.deploysPrefix(app, env)
-        let ids = try await store.list(prefix: prefix).compactMap { object -> String? in
-            guard object.key.hasSuffix(".json") else { return nil }
-            let name = object.key.dropFirst(prefix.count).dropLast(".json".count)
-            return name.isEmpty || name.contains("/") ? nil : String(name)
-        }
-        let records = try await withThrowingTaskGroup(of: DeployRecord?.self) { group in
-            for id in ids.sorted().suffix(limit) { group.addTask { try? await record(id) } }
-            var all: [DeployRecord] = []
-            for try await r in group { if let r { all.append(r) } }
-            return all
-        }
-        return records.sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
-    }
-
-    /// The record of deploy `id`, nil if there is none.
-    func record(_ id: String) async throws -> DeployRecord? {
-        guard let object = try await store.get(StoreLayout.deploy(app, env, id)) else { return nil }
-        return try JSONCoding.decode(DeployRecord.self, from: object.data, what: "deploy record \(id)")
-    }
-}
-
 /// How deploy times read: durations (`4.2s`, `2m05s`) and a record's timeline.
 enum DeployTimes {
     static func duration(_ seconds: Double) -> String {

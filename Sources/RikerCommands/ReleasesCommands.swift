@@ -65,17 +65,31 @@ struct DeployRef: AsyncParsableCommand, AppCommand {
     func run() async throws {
         try await reporting {
             let store = try await global.openApp(app, env: env)
-            guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist: see apps:list") }
-            let repoURL = global.paths.repo(app)
-            let commit = try GitRepository.open(repoURL, environment: [:]).resolveCommit(ref)
-            let output = Output()
-            let record = BuildRecord(app: app, env: env, branch: ref, ref: ref, commit: commit, source: "deploy", createdBy: global.actor)
-            let release = try await BuildJournal(store: store, paths: global.paths).record(record, output: output) {
-                try await Pipeline(paths: global.paths, store: store, output: output).run(PipelineRequest(
-                    app: app, env: env, commit: commit, ref: ref, repository: repoURL, gitEnvironment: [:], createdBy: global.actor, settings: settings))
-            }
-            try? GitRepository.open(repoURL, environment: [:]).setReference("refs/tags/riker/\(env)/\(release.name)", to: commit, message: "riker release")
+            let commit = try Self.resolve(paths: global.paths, app: app, ref: ref)
+            try await Self.deploy(paths: global.paths, store: store, app: app, env: env, ref: ref, commit: commit,
+                                  createdBy: global.actor, output: Output())
         }
+    }
+
+    /// The commit `ref` names in the app's repository.
+    static func resolve(paths: RikerPaths, app: String, ref: String) throws -> String {
+        try GitRepository.open(paths.repo(app), environment: [:]).resolveCommit(ref)
+    }
+
+    /// Builds `commit` and deploys it to `env` (the verb's work, also the HTTP API's), then
+    /// tags it `riker/ENV/vN` in the app's repository.
+    @discardableResult
+    static func deploy(paths: RikerPaths, store: any ReleaseStore, app: String, env: String, ref: String, commit: String,
+                       createdBy: String, output: Output) async throws -> Release {
+        guard let (settings, _) = try await store.app(app) else { throw RikerError(.notFound, "app \(app) does not exist: see apps:list") }
+        let repoURL = paths.repo(app)
+        let record = BuildRecord(app: app, env: env, branch: ref, ref: ref, commit: commit, source: "deploy", createdBy: createdBy)
+        let release = try await BuildJournal(store: store, paths: paths).record(record, output: output) {
+            try await Pipeline(paths: paths, store: store, output: output).run(PipelineRequest(
+                app: app, env: env, commit: commit, ref: ref, repository: repoURL, gitEnvironment: [:], createdBy: createdBy, settings: settings))
+        }
+        try? GitRepository.open(repoURL, environment: [:]).setReference("refs/tags/riker/\(env)/\(release.name)", to: commit, message: "riker release")
+        return release
     }
 }
 

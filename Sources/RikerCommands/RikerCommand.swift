@@ -8,7 +8,7 @@ public struct RikerCommand: AsyncParsableCommand {
         commandName: "riker",
         abstract: "Git-push build and deploy server.",
         subcommands: [
-            KeysAdd.self, KeysRemove.self, KeysList.self,
+            KeysAdd.self, KeysRemove.self, KeysList.self, TokensAdd.self, TokensRemove.self, TokensList.self,
             AppsCreate.self, AppsList.self, AppsInfo.self, AppsDestroy.self, AppsSet.self,
             ConfigShow.self, ConfigSet.self, ConfigUnset.self,
             ReleasesList.self, Rollback.self, DeployRef.self, Promote.self, Ps.self, PsScale.self,

@@ -43,7 +43,9 @@ struct Serve: AsyncParsableCommand {
                     server.http.add(InternalPushRoutes(paths: paths, store: store, token: token))
                     internalToken = token
                 }
-                services += server.services
+                let api = ServeAPI(paths: paths, store: store, logger: logger)
+                server.http.add(api.routes)
+                services += server.services + [api.runner]
                 http = server.http
             }
             let group = ServiceGroup(configuration: ServiceGroupConfiguration(

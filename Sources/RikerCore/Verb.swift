@@ -26,6 +26,9 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
     public static let keysAdd = Verb("keys:add", .admin)
     public static let keysRemove = Verb("keys:remove", .admin)
     public static let keysList = Verb("keys:list", .admin)
+    public static let tokensAdd = Verb("tokens:add", .admin)
+    public static let tokensRemove = Verb("tokens:remove", .admin)
+    public static let tokensList = Verb("tokens:list", .admin)
     public static let appsCreate = Verb("apps:create", .admin)
     public static let appsList = Verb("apps:list", .admin)
     public static let appsInfo = Verb("apps:info", .appRead)
@@ -58,7 +61,7 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
 
     /// Every verb, in the order `help` lists them.
     public static let all: [Verb] = [
-        keysAdd, keysRemove, keysList,
+        keysAdd, keysRemove, keysList, tokensAdd, tokensRemove, tokensList,
         appsCreate, appsList, appsInfo, appsDestroy, appsSet,
         config, configSet, configUnset,
         releases, rollback, deploy, promote, ps, psScale, logs, deploys, deploysInfo, builds, buildsOutput, webhookKey, help,

@@ -28,6 +28,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var status: HTTPResponse.Status
     public var message: String
     public var closeConnection: Bool
+    /// Extra headers of the answer (e.g. `WWW-Authenticate` on a 401).
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String, closeConnection: Bool = false) {
         self.status = status; self.message = message; self.closeConnection = closeConnection
@@ -36,6 +38,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(status, ["error": message], headers: closeConnection ? [.connection: "close"] : [:])
+        var fields = headers
+        if closeConnection { fields[.connection] = "close" }
+        return JSONResponse.make(status, ["error": message], headers: fields)
     }
 }
