@@ -62,7 +62,8 @@ let package = Package(
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
         .target(name: "RikerDeploy", dependencies: [
-            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", .product(name: "Logging", package: "swift-log"),
+            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", "RikerHTTP", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
         // App logs: capture of process output, shipping to the store, reading back, syslog drains.
