@@ -106,6 +106,39 @@ struct NotifyPushTests {
         for d in receiver.deliveries { #expect(!d.text.contains(Self.configSecret)) }
     }
 
+    @Test func aWebhookDeployNotifiesAndIsCountedInMetrics() throws {
+        let receiver = try NotificationReceiver()
+        defer { receiver.stop() }
+        let s = try WebhookDeployTests.Setup()
+        defer { s.server.stop() }
+        #expect(try s.server.riker(["apps:set", "web", "notify.webhook=\(receiver.url("/ok-hook"))", "notify.webhook_secret=\(Self.webhookSecret)"]).succeeded)
+        let commit = try s.head()
+        let answer = try s.deliver(commit: commit)
+        let id = try #require(answer.json["build"] as? String, "\(answer.json)")
+        let build = try s.finishedBuild(id)
+        #expect(build["status"] as? String == "succeeded", "\(build)")
+
+        // The build's record says it is over once the deploy (and its notifications) are.
+        let events = receiver.deliveries.filter { $0.path == "/ok-hook" }
+        #expect(events.map { $0.headers["x-riker-event"] } == ["deploy.started", "deploy.succeeded"])
+        #expect(events.allSatisfy { $0.headers["x-riker-signature-256"] == WebhookSignature.sign(body: $0.body, secret: Array(Self.webhookSecret.utf8)) })
+        #expect(events.last?.json?["commit"] as? String == commit)
+        #expect((events.last?.json?["by"] as? String)?.isEmpty == false)
+
+        // The scheduler tells the metrics just after it saves the record: wait for the count.
+        let series = #"riker_builds_total{app="web",outcome="succeeded"}"#
+        var samples: [String: Double] = [:]
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            samples = MetricsTests.samples(try MetricsTests.scrape(s.server))
+            if samples[series] != nil { break }
+            usleep(200_000)
+        } while Date() < deadline
+        #expect(samples[series] == 1)
+        #expect(samples["riker_build_duration_seconds_count"] == 1)
+        #expect(samples[#"riker_deploys_total{app="web",env="production",outcome="succeeded"}"#] == 1)
+    }
+
     @Test func receiversThatFailOrHangDoNotFailTheDeploy() throws {
         let receiver = try NotificationReceiver()
         defer { receiver.stop() }
