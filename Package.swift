@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Typed C shims: one per C library, since curl_easy_setopt and git_libgit2_opts are variadic.
@@ -62,7 +63,8 @@ let package = Package(
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
         .target(name: "RikerDeploy", dependencies: [
-            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", .product(name: "Logging", package: "swift-log"),
+            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", "RikerHTTP", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
         // App logs: capture of process output, shipping to the store, reading back, syslog drains.
@@ -89,6 +91,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ], swiftSettings: v5),
         // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
         .target(name: "RikerCommands", dependencies: [

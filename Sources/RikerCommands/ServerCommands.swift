@@ -26,7 +26,8 @@ struct Serve: AsyncParsableCommand {
             // A poke (SIGUSR1) that comes before the supervisor listens must not kill the server;
             // a vanished client must not either.
             for sig in [SIGUSR1, SIGPIPE] { signal(sig, SIG_IGN) }
-            let store = try global.openStore()
+            let metrics = ServerMetrics()
+            let store = MeteredStore(try global.openStore(), metrics: metrics)
             let logger = RikerLogging.logger("serve")
             let supervisor = LocalAgentSupervisor(paths: paths, store: store)
             var services: [any Service] = [supervisor]
@@ -37,7 +38,8 @@ struct Serve: AsyncParsableCommand {
                 let server = try WebhookServer(
                     http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
                     paths: paths, store: store, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
-                    statuses: GitHubCommitStatuses(store: store, logger: logger), logger: logger)
+                    statuses: GitHubCommitStatuses(store: store, logger: logger), observer: metrics, logger: logger)
+                server.http.add(MetricsRoutes(metrics: metrics, scan: StoreMetricsScan(store: store, metrics: metrics)))
                 if geteuid() == 0 {
                     let token = InternalPushRoutes.makeToken()
                     server.http.add(InternalPushRoutes(paths: paths, store: store, token: token))

@@ -19,6 +19,8 @@ public struct Deployer {
     /// Whether the release's `release` command runs before the rollout (`ReleasePhase`); off
     /// for a release that only changes the formation (`ps:scale`).
     public var runsReleasePhase = true
+    /// Tells the app env's `notify.*` targets of this deploy (set by `deploy`, from the app's settings).
+    var notifier: DeployNotifier?
 
     public init(paths: RikerPaths, store: any ReleaseStore, output: Output) {
         self.paths = paths; self.store = store; self.output = output
@@ -42,7 +44,15 @@ public struct Deployer {
         let counter = RequestCounter()
         var counted = self
         counted.store = CountingStore(inner: store, counter: counter)
-        return try await counted.deployCounted(release, settings: settings, counter: counter)
+        counted.notifier = await DeployNotifier.load(app: release.app, env: release.env, paths: paths, store: store, output: output)
+        do {
+            let address = try await counted.deployCounted(release, settings: settings, counter: counter)
+            await counted.notifier?.finish()
+            return address
+        } catch {
+            await counted.notifier?.finish()
+            throw error
+        }
     }
 
     private func deployCounted(_ release: Release, settings: DeploySettings, counter: RequestCounter) async throws -> String {
@@ -112,12 +122,14 @@ public struct Deployer {
         let record = DeployRecord(id: id, app: app, env: env, release: release.version, previous: prevVersion, target: targetName)
         let context = DeployContext(id: id, output: output, store: store, record: record)
         try await store.saveDeploy(record)
+        notify(.deployStarted, release, deploy: id, previous: previous)
 
         // The release phase runs before anything switches: its failure leaves `current` alone.
         let phase = ReleasePhase(paths: paths, store: store, output: output)
         if runsReleasePhase {
             do { try await phase.runReleaseCommand(release, settings: settings) } catch {
                 await context.update { $0.outcome = .failed; $0.finishedAt = Date(); $0.error = error.userMessage; $0.requests = counter.snapshot }
+                notify(.deployFailed, release, deploy: id, previous: previous, error: error)
                 let still = previous.map { "; \($0.name) is still serving" } ?? ""
                 throw RikerError(.deployFailed, "\(release.name) was not deployed: \(error.userMessage)\(still)")
             }
@@ -128,6 +140,7 @@ public struct Deployer {
         do {
             let address = try await target.rollout(release, previous: previous, context: context)
             await context.update { $0.outcome = .succeeded; $0.finishedAt = Date(); $0.requests = counter.snapshot }
+            notify(.deploySucceeded, release, deploy: id, previous: previous)
             output.step("Deployed: \(address)")
             await phase.runPostdeploy(release, settings: settings)
             return address
@@ -139,6 +152,7 @@ public struct Deployer {
                 try? await store.delete(StoreLayout.current(app, env))
             }
             await context.update { $0.outcome = .rolledBack; $0.finishedAt = Date(); $0.error = error.userMessage; $0.requests = counter.snapshot }
+            notify(.deployRolledBack, release, deploy: id, previous: previous, error: error)
             let still = previous.map { "; \($0.name) is still serving" } ?? ""
             throw RikerError(.deployFailed, "deploy of \(release.name) failed: \(error.userMessage)\(still)")
         }

@@ -140,7 +140,11 @@ public struct Pipeline {
     public func run(_ request: PipelineRequest) async throws -> Release {
         // Both are checked before the build starts, so a bad setting costs no build.
         let deploy = try DeploySettings(request.settings, env: request.env)
-        let release = try await buildRelease(request)
+        let release: Release
+        do { release = try await buildRelease(request) } catch {
+            await notifyBuildFailed(request, error: error)
+            throw error
+        }
         try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: deploy)
         return release
     }

@@ -69,6 +69,12 @@ public struct Setting: Sendable {
                 "the SSH host keys ssh fetches accept, known_hosts lines separated by ';' (there is no trust on first use)"),
         Setting("webhook.api", default: "https://api.github.com", "the GitHub API commit statuses are posted to (https://HOST/api/v3 for Enterprise)",
                 check: { $0.hasPrefix("https://") || $0.hasPrefix("http://127.0.0.1") ? nil : "webhook.api must be an https:// URL" }),
+        Setting("notify.slack", secret: true,
+                "a Slack incoming-webhook URL told of failed builds and of deploys started, succeeded, failed and rolled back",
+                check: httpURL("notify.slack")),
+        Setting("notify.webhook", "a URL that gets each build and deploy event as JSON, signed in X-Riker-Signature-256",
+                check: httpURL("notify.webhook")),
+        Setting("notify.webhook_secret", secret: true, "the key of notify.webhook's HMAC-SHA256 signature"),
     ]
 
     /// The setting that covers `key`, if any.
@@ -81,6 +87,15 @@ public struct Setting: Sendable {
             return "unknown setting '\(key.prefix(40))': known settings are \(all.map { $0.isFamily ? $0.key + "NAME" : $0.key }.joined(separator: ", "))"
         }
         return value.isEmpty ? nil : setting.check(value)
+    }
+
+    private static func httpURL(_ key: String) -> @Sendable (String) -> String? {
+        { value in
+            guard let url = URL(string: value), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+                return "\(key) must be an http:// or https:// URL"
+            }
+            return nil
+        }
     }
 
     private static func number(_ key: String, max: Double? = nil) -> @Sendable (String) -> String? {
