@@ -80,9 +80,9 @@ let package = Package(
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
-        // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery spool and the build queue.
+        // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery queue (spool or SQS) and the build queue.
         .target(name: "RikerServer", dependencies: [
-            "RikerCore", "RikerRelease",
+            "RikerCore", "RikerRelease", "RikerAWS",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -122,7 +122,7 @@ let package = Package(
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
-        .testTarget(name: "RikerServerTests", dependencies: ["RikerServer", "RikerHTTP", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerServerTests", dependencies: ["RikerServer", "RikerAWS", "RikerHTTP", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
         .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerServer", "RikerTestSupport"], swiftSettings: v5),
     ]
