@@ -92,7 +92,7 @@ public final class SQSDeliveryQueue: DeliveryQueue, @unchecked Sendable {
             return .duplicate(earlier ?? delivery)
         }
         do {
-            try await sqs.send(queueURL: queueURL, body: String(decoding: body, as: UTF8.self),
+            _ = try await sqs.send(queueURL: queueURL, body: String(decoding: body, as: UTF8.self),
                                groupId: isFIFO ? delivery.key : nil, deduplicationId: isFIFO ? delivery.id : nil,
                                attributes: ["app": delivery.app, "env": delivery.env])
         } catch {
