@@ -33,9 +33,11 @@ struct Serve: AsyncParsableCommand {
             var http: HTTPService?
             if listen != "none" {
                 let pipeline = WebhookPipeline(paths: paths, store: store)
+                // riker.conf `queue=`: nil is the embedded spool; `sqs://QUEUE` is shared by the servers of the store.
+                let queue = try await DeliveryQueueSetting.open(ServerConfig.load(paths)["queue"], store: store)
                 let server = try WebhookServer(
                     http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
-                    paths: paths, store: store, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
+                    paths: paths, store: store, queue: queue, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
                     statuses: GitHubCommitStatuses(store: store, logger: logger), logger: logger)
                 services += server.services
                 http = server.http
