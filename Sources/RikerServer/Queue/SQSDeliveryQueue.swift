@@ -43,6 +43,9 @@ public final class SQSDeliveryQueue: DeliveryQueue, @unchecked Sendable {
             self.claimLease = claimLease ?? Double(2 * visibility)
         }
 
+        /// Seconds a delivery of an app env another server builds stays hidden before it is tried again.
+        var laneRetry: Int { min(5, visibilityTimeout) }
+
         /// How often held deliveries are renewed.
         var heartbeat: Double { max(0.5, Double(visibilityTimeout) / 3) }
     }
@@ -62,8 +65,10 @@ public final class SQSDeliveryQueue: DeliveryQueue, @unchecked Sendable {
     /// This queue's name in claims: one per running server.
     let holder: String
     let logger: Logger
-    private let lock = NSLock()
+    let lock = NSLock()
     private var held: [String: Holding] = [:]
+    /// App envs (`Delivery.key`) this server builds: our lane claim and how many held deliveries use it.
+    var lanes: [String: LaneHold] = [:]
     private var heartbeat: Task<Void, Never>?
 
     public init(sqs: any SQSAPI, queueURL: String, store: any ReleaseStore, configuration: Configuration = .init(),
@@ -167,7 +172,25 @@ public final class SQSDeliveryQueue: DeliveryQueue, @unchecked Sendable {
             return true
         }
         if known { return nil }
+        // One server builds an app env at a time (a FIFO queue's groups ensure it on AWS; the
+        // lane also covers a long poll that hands out a busy group, as moto's does).
+        guard try await acquireLane(delivery.key) else {
+            try? await sqs.changeVisibility(queueURL: queueURL, receiptHandle: message.receiptHandle, timeout: configuration.laneRetry)
+            return nil
+        }
+        do {
+            if let r = try await claim(delivery, message) { return r }
+        } catch {
+            await dropLane(delivery.key)
+            throw error
+        }
+        await dropLane(delivery.key)
+        return nil
+    }
 
+    /// Takes the delivery's claim in the store; nil when another server has it or it is done.
+    private func claim(_ delivery: Delivery, _ message: SQSMessage) async throws -> ReceivedDelivery? {
+        let id = delivery.id
         let key = StoreLayout.webhookClaim(id)
         for _ in 0..<3 {
             let mine = try JSONCoding.encode(DeliveryClaim.mine(holder: holder, expiresAt: Date().addingTimeInterval(configuration.claimLease)))
@@ -202,15 +225,22 @@ public final class SQSDeliveryQueue: DeliveryQueue, @unchecked Sendable {
     public func complete(_ received: ReceivedDelivery) async throws {
         let id = received.delivery.id
         let holding = lock.withLock { held.removeValue(forKey: id) }
-        let done = try JSONCoding.encode(DeliveryClaim.mine(holder: holder, expiresAt: Date(), done: true))
-        try await store.put(StoreLayout.webhookClaim(id), done, condition: .always)
-        try await sqs.delete(queueURL: queueURL, receiptHandle: holding?.receipt ?? received.receipt)
+        do {
+            let done = try JSONCoding.encode(DeliveryClaim.mine(holder: holder, expiresAt: Date(), done: true))
+            try await store.put(StoreLayout.webhookClaim(id), done, condition: .always)
+            try await sqs.delete(queueURL: queueURL, receiptHandle: holding?.receipt ?? received.receipt)
+        } catch {
+            if holding != nil { await dropLane(received.delivery.key) }
+            throw error
+        }
+        if holding != nil { await dropLane(received.delivery.key) }
     }
 
     public func release(_ received: ReceivedDelivery) async {
         let id = received.delivery.id
         let holding = lock.withLock { held.removeValue(forKey: id) }
         await expireClaim(id)
+        if holding != nil { await dropLane(received.delivery.key) }
         do {
             try await sqs.changeVisibility(queueURL: queueURL, receiptHandle: holding?.receipt ?? received.receipt, timeout: 0)
         } catch {
@@ -251,6 +281,7 @@ public final class SQSDeliveryQueue: DeliveryQueue, @unchecked Sendable {
 
     /// Extends the visibility of every held message and the lease of its claim.
     func renewHeld() async {
+        await renewLanes()
         for (id, holding) in lock.withLock({ held }) {
             do {
                 try await sqs.changeVisibility(queueURL: queueURL, receiptHandle: holding.receipt, timeout: configuration.visibilityTimeout)
