@@ -80,7 +80,7 @@ let package = Package(
         ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
-        // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery queue (spool or SQS) and the build queue.
+        // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery spool and the build queue.
         .target(name: "RikerServer", dependencies: [
             "RikerCore", "RikerRelease", "RikerAWS",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
