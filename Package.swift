@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", "RikerHTTP", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
         // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery spool and the build queue.
         .target(name: "RikerServer", dependencies: [
-            "RikerCore", "RikerRelease",
+            "RikerCore", "RikerRelease", "RikerAWS",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
-        .testTarget(name: "RikerServerTests", dependencies: ["RikerServer", "RikerHTTP", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerServerTests", dependencies: ["RikerServer", "RikerAWS", "RikerHTTP", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
         .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerServer", "RikerTestSupport"], swiftSettings: v5),
     ]

@@ -35,9 +35,11 @@ struct Serve: AsyncParsableCommand {
             var internalToken: String?
             if listen != "none" {
                 let pipeline = WebhookPipeline(paths: paths, store: store)
+                // riker.conf `queue=`: nil is the embedded spool; `sqs://QUEUE` is shared by the servers of the store.
+                let queue = try await DeliveryQueueSetting.open(ServerConfig.load(paths)["queue"], store: store)
                 let server = try WebhookServer(
                     http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
-                    paths: paths, store: store, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
+                    paths: paths, store: store, queue: queue, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
                     statuses: GitHubCommitStatuses(store: store, logger: logger), observer: metrics, logger: logger)
                 server.http.add(MetricsRoutes(metrics: metrics, scan: StoreMetricsScan(store: store, metrics: metrics)))
                 if geteuid() == 0 {

@@ -23,10 +23,9 @@ public struct WebhookPipeline: Sendable {
     /// `webhook.deploy_key` over ssh) and returns its tip. Errors never show a token or key.
     public func fetch(app: String, branch: String, url: String) async throws -> String {
         let settings = try await appSettings(app)
-        let repository = paths.repo(app)
-        guard FileManager.default.fileExists(atPath: repository.path) else {
-            throw RikerError(.notFound, "app \(app) has no repository at \(repository.path): run apps:create \(app) again")
-        }
+        // On a server sharing the store with the one the app was created on, the repository
+        // (a cache of GitHub's) is made on its first fetch.
+        let repository = try AppRepository.ensure(app, paths: paths)
         let result = try await GitRepository.fetchBranch(repository: repository, branch: branch, from: url,
                                                          into: "refs/remotes/github/\(branch)", options: try Self.fetchOptions(settings, url: url))
         return result.commit
