@@ -25,7 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Typed C shims: one per C library, since curl_easy_setopt and git_libgit2_opts are variadic.
@@ -59,14 +62,8 @@ let package = Package(
         .target(name: "RikerBuild", dependencies: ["RikerCore", "RikerGit", "RikerArchive", .product(name: "Yams", package: "Yams")], swiftSettings: v5),
         // Build + release + rolling deploy to a target: the pipeline behind a push and a webhook.
         .target(name: "RikerDeploy", dependencies: [
-            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", .product(name: "Logging", package: "swift-log"),
+            "RikerCore", "RikerRelease", "RikerBuild", "RikerGit", "RikerArchive", "RikerAWS", "RikerAgent", .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ], swiftSettings: v5),
-        // riker-agent: installs releases from the store, supervises processes, proxies the port.
-        .target(name: "RikerAgent", dependencies: [
-            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
         // App logs: capture of process output, shipping to the store, reading back, syslog drains.
         .target(name: "RikerLogs", dependencies: [
@@ -75,11 +72,27 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ], swiftSettings: v5),
+        // riker-agent: installs releases from the store, supervises processes, proxies the port.
+        .target(name: "RikerAgent", dependencies: [
+            "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerLogs", .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], swiftSettings: v5),
         // The SSH forced command, authorized keys, and the git hooks.
         .target(name: "RikerReceive", dependencies: ["RikerCore", "RikerRelease", "RikerDeploy", "RikerGit", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: v5),
+        // `riker serve`'s HTTP side: the Hummingbird service, GitHub webhooks, the delivery spool and the build queue.
+        .target(name: "RikerServer", dependencies: [
+            "RikerCore", "RikerRelease",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: v5),
         // The command line of `riker`: admin verbs, serve, the SSH forced command and hooks.
         .target(name: "RikerCommands", dependencies: [
-            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS",
+            "RikerCore", "RikerRelease", "RikerDeploy", "RikerReceive", "RikerGit", "RikerArchive", "RikerAWS", "RikerLogs",
             .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ], swiftSettings: v5),
@@ -102,12 +115,13 @@ let package = Package(
         .testTarget(name: "RikerReleaseTests", dependencies: ["RikerRelease", "RikerAWS", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerBuildTests", dependencies: ["RikerBuild", "RikerCore", "RikerGit", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerDeployTests", dependencies: ["RikerDeploy", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
-        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
+        .testTarget(name: "RikerAgentTests", dependencies: ["RikerAgent", "RikerBuild", "RikerCore", "RikerRelease", "RikerArchive", "RikerHTTP", "RikerLogs", "RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerLogsTests", dependencies: ["RikerLogs", "RikerCore", "RikerRelease", "RikerAWS", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerReceiveTests", dependencies: ["RikerReceive", "RikerCore", "RikerTestSupport"], swiftSettings: v5),
         .testTarget(name: "RikerCommandsTests", dependencies: [
             "RikerCommands", "RikerCore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: v5),
+        .testTarget(name: "RikerServerTests", dependencies: ["RikerServer", "RikerHTTP", "RikerCore", "RikerRelease", "RikerTestSupport"], swiftSettings: v5),
         // End to end: real sshd, real git push, real HTTP to the deployed app.
         .testTarget(name: "IntegrationTests", dependencies: ["RikerCore", "RikerAWS", "RikerHTTP", "RikerTestSupport"], swiftSettings: v5),
     ]

@@ -9,13 +9,20 @@
 #   asg    a moto_server Auto Scaling Group of 10 instances, one riker-agent each, running the
 #          data app: every byte a one-line change deploy moves (store uploads + all agents'
 #          downloads), archive then layers.
-# Usage: bench/layers.sh [ROUNDS] [PARTS...]   (default: 3 flask data asg)
+# Usage: [RIKER_BENCH_BUILD=debug] bench/layers.sh [ROUNDS] [PARTS...]   (default: 3 flask data asg)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; shift || true
 parts=${*:-flask data asg}
-swift build -c release --scratch-path .build-release >/dev/null 2>&1 || swift build -c release --scratch-path .build-release
-bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
+# RIKER_BENCH_BUILD=debug uses the debug build in .build (no release build on a busy machine;
+# the ratios still compare like with like, the absolute times are slower).
+if [ "${RIKER_BENCH_BUILD:-release}" = debug ]; then
+  swift build >/dev/null 2>&1 || swift build
+  bin=$(swift build --show-bin-path)
+else
+  swift build -c release --scratch-path .build-release >/dev/null 2>&1 || swift build -c release --scratch-path .build-release
+  bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
+fi
 work=$(mktemp -d /tmp/riker-layers-bench-XXXXXX); chmod 711 "$work"
 root=$work/root
 pids=()
@@ -119,7 +126,7 @@ if [[ " $parts " == *" flask "* ]]; then
     for fmt in layers archive; do
       one_line "flask-$fmt" "v$i"
       push "flask-$fmt" "round $i" >> "$work/times-$fmt"
-      got=$(curl -s "$(r ps "flask-$fmt" --json | python3 -c 'import json,sys; print([i["address"] for i in json.load(sys.stdin) if i.get("address")][0])')/")
+      got=$(curl -s "$(r ps "flask-$fmt" --json | python3 -c 'import json,sys; print([i["address"] for i in json.load(sys.stdin)["instances"] if i.get("address")][0])')/")
       [ "$got" = "v$i" ] || { echo "flask-$fmt serves '$got', not v$i" >&2; exit 1; }
     done
   done

@@ -11,7 +11,8 @@ import ServiceLifecycle
 ///
 /// A new release is installed beside the running one, health-checked on its own port, and
 /// only then receives traffic (the proxy's target changes); the old one is retired. Every step
-/// is reported in `instances/ID/status` (see `InstanceStatus`).
+/// is reported in `instances/ID/status` (see `InstanceStatus`), and told in the app's log
+/// stream as `riker[agent@ID]` lines beside the processes' output (`AgentLogs`).
 public actor Agent: Service {
     let options: AgentOptions
     let store: any ReleaseStore
@@ -23,6 +24,7 @@ public actor Agent: Service {
     let wanted: WantedRelease
     let launcher: ReleaseLauncher
     let supervisor: ProcessSupervisor
+    let logs: AgentLogs
     private var logger: Logger
 
     private var proxy: TCPProxy?
@@ -57,8 +59,9 @@ public actor Agent: Service {
         installer = ReleaseInstaller(store: store, paths: paths, logger: logger)
         imageInstaller = ImageInstaller(store: store, paths: paths, logger: logger, storage: options.containerStorage)
         wanted = WantedRelease(options: options, store: store, logger: logger)
+        logs = AgentLogs(store: store, app: options.app, env: options.env, instance: options.instanceID, logger: logger)
         launcher = ReleaseLauncher(installer: installer, imageInstaller: imageInstaller, paths: paths, registry: registry, probe: probe,
-                                   clock: clock, user: options.appUser)
+                                   clock: clock, user: options.appUser, logger: logger, logs: logs.stream)
         supervisor = ProcessSupervisor(registry: registry, probe: probe, logger: logger)
     }
 
@@ -95,15 +98,22 @@ public actor Agent: Service {
         self.retirer = retirer
         logger.info("listening on \(options.host):\(proxy.port), store \(store.url)")
 
-        await withDiscardingTaskGroup { group in
-            group.addTask { await retirer.run() }
-            await withGracefulShutdownHandler {
-                await loop()
-            } onGracefulShutdown: { [stopFlag] in
-                stopFlag.set()
+        let logs = self.logs
+        await withDiscardingTaskGroup { shipping in
+            shipping.addTask { await logs.run() }
+            await withDiscardingTaskGroup { group in
+                group.addTask { await retirer.run() }
+                await withGracefulShutdownHandler {
+                    await loop()
+                } onGracefulShutdown: { [stopFlag] in
+                    stopFlag.set()
+                }
+                await shutdown(proxy)
+                retirer.finish()
             }
-            await shutdown(proxy)
-            retirer.finish()
+            // Every process has stopped and its last lines are in the stream: ship them, then end.
+            await logs.closeDrain()
+            shipping.cancelAll()
         }
         await reportStopped()
         if let fatal { throw fatal }
@@ -112,7 +122,12 @@ public actor Agent: Service {
     /// Every tick: supervise the running release; every poll interval: read what to run.
     private func loop() async {
         var sincePoll: Stopwatch?
+        var sinceDrainCheck: Stopwatch?
         while !isStopping {
+            if sinceDrainCheck.map({ $0.exceeded(AgentLogs.drainCheckInterval) }) ?? true {
+                sinceDrainCheck = Stopwatch(clock)
+                await logs.refreshDrain()
+            }
             if sincePoll.map({ $0.exceeded(options.pollInterval) }) ?? true {
                 sincePoll = Stopwatch(clock)
                 await pollStore()
@@ -150,6 +165,7 @@ public actor Agent: Service {
             if running == nil, let fallback = lastHealthy(), fallback != wanted.release,
                failures.failure(release: fallback, deploy: "") == nil {
                 logger.warning("v\(wanted.release) failed here; falling back to v\(fallback), the last release that was healthy here")
+                logs.event("v\(wanted.release) failed here; falling back to v\(fallback), the last release that was healthy here")
                 await install(fallback, deploy: nil)
                 if running?.version == fallback { lastStatus = nil }
             }
@@ -169,6 +185,8 @@ public actor Agent: Service {
     private func install(_ version: Int, deploy: String?) async {
         let previous = running
         logger.info("installing v\(version)", metadata: deploy.map { ["deploy": "\($0)"] })
+        logs.event("installing v\(version)" + (deploy.map { " (deploy \($0))" } ?? ""))
+        await logs.refreshDrain()
         await report(.installing, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false, deploy: deploy)
         let new: any StartedRelease
         do {
@@ -181,8 +199,12 @@ public actor Agent: Service {
         } catch is ReleaseLauncher.Stopped {
             return
         } catch {
-            let message = String(error.userMessage.prefix(1000))
-            logger.error("v\(version) failed: \(message)")
+            let failure = (error as? ReleaseLauncher.Failure)?.report ?? FailureReport(summary: error.userMessage)
+            let message = failure.text
+            // Riker's own words only in its logs: what the app printed is in the stream already, as
+            // its lines; the status keeps the report (with those lines) for the pusher.
+            logger.error("v\(version) failed: \(failure.summary)")
+            logs.event("v\(version) failed: \(failure.summary.prefix(1000))" + (previous.map { "; v\($0.version) keeps running" } ?? ""))
             if options.pinnedRelease == nil {
                 do { try failures.record(release: version, deploy: deploy ?? "", error: message) } catch {
                     logger.warning("cannot remember the failure of v\(version): \(error.userMessage)")
@@ -190,7 +212,7 @@ public actor Agent: Service {
             }
             await report(.failed, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false,
                          error: message, deploy: deploy)
-            if options.pinnedRelease != nil { fatal = error; stop() }
+            if options.pinnedRelease != nil { fatal = error is ReleaseLauncher.Failure ? RikerError(.deployFailed, failure.summary) : error; stop() }
             return
         }
         proxy?.target = new.webPort
@@ -198,8 +220,12 @@ public actor Agent: Service {
         try? AtomicFile.write(Data("v\(version)\n".utf8), to: paths.lastHealthy)
         logger[metadataKey: "release"] = "v\(version)"
         logger.info("v\(version) is running\(new.webPort.map { " (web on internal port \($0))" } ?? "")")
+        logs.event(new.webPort != nil ? "v\(version) passed its health check; switched to v\(version)" : "v\(version) is up; switched to v\(version)")
         await report(.running, release: version, target: nil, healthy: new.webHealthy, deploy: deploy)
-        if let previous { retirer?.retire(previous) }
+        if let previous {
+            logs.event("stopping v\(previous.version)")
+            retirer?.retire(previous)
+        }
         let installer = self.installer, imageInstaller = self.imageInstaller, keep = options.keepReleases
         await Blocking.run {
             installer.prune(keep: keep, protected: [version])
@@ -222,6 +248,7 @@ public actor Agent: Service {
         guard let r = running, await supervisor.supervise(r) else { return }
         if var status = lastStatus, status.release == r.version {
             status.healthy = r.webHealthy
+            status.processes = r.processes.map(\.status)
             status.updatedAt = Date()
             await write(status)
         }
@@ -236,8 +263,9 @@ public actor Agent: Service {
 
     private func report(_ state: InstanceStatus.State, release: Int?, target: Int?, healthy: Bool, error: String? = nil, deploy: String?) async {
         let serving = release != nil && release == running?.version && running?.webPort != nil
+        let processes = release != nil && release == running?.version ? running?.processes.map(\.status) : nil
         await write(InstanceStatus(instance: options.instanceID, release: release, target: target, state: state, healthy: healthy,
-                                   address: serving ? address : nil, error: error, deploy: deploy, pid: getpid()))
+                                   address: serving ? address : nil, error: error, deploy: deploy, pid: getpid(), processes: processes))
     }
 
     private func write(_ status: InstanceStatus) async {
@@ -249,6 +277,7 @@ public actor Agent: Service {
 
     private func shutdown(_ proxy: TCPProxy) async {
         logger.info("stopping the app's processes")
+        if let running { logs.event("stopping v\(running.version): the agent is shutting down") }
         await proxy.close()
         proxy.target = nil
         await running?.stop(grace: options.grace, registry: registry)

@@ -1,17 +1,26 @@
 import Foundation
 import RikerCore
+import RikerLogs
+import RikerRelease
 
-/// One Procfile process of a release: how to start it, the running child, and its restart backoff.
+/// One process of a release (one copy of a Procfile type: `worker.2`): how to start it, the
+/// running child, and its restart backoff.
 ///
 /// Owned by the agent's loop; only `stop` may run on another thread (background teardown).
 final class AppProcess: @unchecked Sendable {
     let type: String
+    /// Which copy of its type, from 1.
+    let index: Int
     let release: Int
     let spec: ProcessSpec
     let logFile: URL
+    /// The instance's log stream the output goes to (besides `logFile`); nil: the file only.
+    let logs: LogStream?
 
     private let lock = NSLock()
     private var _child: ChildProcess?
+    /// Captures the output of every start of the process, made by the first; closed by `stop`.
+    private var capture: ProcessLogCapture?
     private var stopped = false
     private(set) var startedAt = Date()
     private(set) var lastExit: ExitStatus?
@@ -24,33 +33,32 @@ final class AppProcess: @unchecked Sendable {
     /// A process that stayed up this long before crashing is restarted after the shortest delay again.
     static let stableUptime: Double = 60
 
-    init(type: String, release: Int, spec: ProcessSpec, logFile: URL) {
-        self.type = type; self.release = release; self.spec = spec; self.logFile = logFile
+    init(type: String, index: Int = 1, release: Int, spec: ProcessSpec, logFile: URL, logs: LogStream? = nil) {
+        self.type = type; self.index = index; self.release = release; self.spec = spec; self.logFile = logFile; self.logs = logs
     }
+
+    /// `TYPE.N`, as in its `DYNO`: the process's name in logs.
+    var name: String { "\(type).\(index)" }
 
     var child: ChildProcess? { lock.withLock { _child } }
     var pid: Int32? { child?.pid }
 
-    /// Starts the process with its output appended to its log file.
+    /// Starts the process with its output captured: into its size-bounded log file and the stream.
     func start(registry: ProcessRegistry) throws {
-        try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let fd = open(logFile.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw RikerError.posix("cannot open log", path: logFile.path) }
-        defer { close(fd) }
+        let capture = try logCapture()
         var s = spec
-        s.stdout = .fd(fd)
-        s.stderr = .fd(fd)
+        capture.attach(to: &s)
         s.newProcessGroup = true
-        // Written before the spawn, so everything the process writes comes after this marker.
-        note("starting \(type)")
+        // Noted before the spawn, so everything the process writes comes after this marker.
+        note("starting \(name)")
         let child = try ChildProcess.spawn(s)
         lock.withLock {
             _child = child
             startedAt = Date()
             restartAt = nil
         }
-        registry.add(pgid: child.pid, release: release, type: type)
-        note("\(type) has pid \(child.pid)")
+        registry.add(pgid: child.pid, release: release, type: name)
+        note("\(name) has pid \(child.pid)")
     }
 
     /// If the process exited since the last look: records it, kills what is left of its group,
@@ -63,7 +71,7 @@ final class AppProcess: @unchecked Sendable {
         backoff = uptime >= Self.stableUptime || backoff == 0 ? 1 : min(backoff * 2, Self.maxBackoff)
         lastExit = status
         restartAt = now.addingTimeInterval(backoff)
-        note("\(type) exited (\(status)) after \(Int(uptime))s; restarting in \(Int(backoff))s")
+        note("\(name) exited (\(status)) after \(Int(uptime))s; restarting in \(Int(backoff))s")
         return status
     }
 
@@ -78,6 +86,9 @@ final class AppProcess: @unchecked Sendable {
         try start(registry: registry)
     }
 
+    /// Whether the process exited and waits for its backoff before a restart.
+    var isWaitingForRestart: Bool { restartAt != nil }
+
     /// Whether the process is running right now (not exited, not waiting for a restart).
     var isRunning: Bool { !isStopped && restartAt == nil && child?.poll() == nil }
 
@@ -89,30 +100,47 @@ final class AppProcess: @unchecked Sendable {
             stopped = true
             return _child
         }
+        // Gone for good: the capture ends once it has read what the process wrote last.
+        defer { lock.withLock { capture }?.close() }
         guard let child else { return }
         let status = child.terminate(grace: grace)
         registry.remove(pgid: child.pid)
-        note("stopped \(type) (\(status))")
+        note("stopped \(name) (\(status))")
     }
 
-    /// The last lines the process wrote since it was last started, for error messages.
-    func logTail(lines: Int = 5) -> String {
-        guard let handle = try? FileHandle(forReadingFrom: logFile) else { return "" }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        try? handle.seek(toOffset: size > 8192 ? size - 8192 : 0)
-        let all = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
-        let lastStart = all.lastIndex { $0.hasPrefix("[riker-agent]") && $0.hasSuffix(" starting \(type)") }
-        let run = lastStart.map { all[all.index(after: $0)...] } ?? all[...]
-        return run.filter { !$0.hasPrefix("[riker-agent]") }.suffix(lines).joined(separator: " | ")
+    /// The last `lines` lines the process wrote since it was last started, for failure reports
+    /// (from the capture's in-memory ring of recent lines, Riker's own notes left out).
+    func logTail(lines: Int = 40) -> [String] {
+        guard let recent = lock.withLock({ capture })?.recentLines(Self.recentLines) else { return [] }
+        let lastStart = recent.lastIndex { $0.source == LogLine.rikerSource && $0.text == "starting \(name)" }
+        let run = lastStart.map { recent[recent.index(after: $0)...] } ?? recent[...]
+        return run.filter { $0.source == LogLine.appSource }.suffix(lines).map(\.text)
     }
 
-    /// Appends an agent line to the process's log, so the log tells the whole story.
-    private func note(_ text: String) {
-        let line = "[riker-agent] \(ISO8601DateFormatter().string(from: Date())) \(text)\n"
-        guard let handle = try? FileHandle(forWritingTo: logFile) else { return }
-        defer { try? handle.close() }
-        _ = try? handle.seekToEnd()
-        try? handle.write(contentsOf: Data(line.utf8))
+    /// Lines kept in memory for `logTail` (the most `deploy.failure_lines` allows).
+    static let recentLines = 1000
+
+    /// What the agent reports about this process.
+    var status: ProcessStatus {
+        let state: ProcessStatus.State = isStopped ? .stopped : (restartAt != nil || child?.poll() != nil ? .crashed : .up)
+        return ProcessStatus(name: name, type: type, state: state, pid: state == .up ? pid : nil, restarts: restarts,
+                             lastExit: lastExit.map { "\($0)" })
+    }
+
+    /// Records one of Riker's events about this process in its log file and the stream
+    /// (`riker[agent@INSTANCE]`), after everything the process has written so far.
+    func note(_ text: String) {
+        lock.withLock { capture }?.note(text)
+    }
+
+    /// The capture of this process's output, made on first use.
+    private func logCapture() throws -> ProcessLogCapture {
+        try lock.withLock {
+            if let capture { return capture }
+            let made = try ProcessLogCapture(process: name, instance: logs?.instance, file: logFile,
+                                             recentLines: Self.recentLines, stream: logs)
+            capture = made
+            return made
+        }
     }
 }

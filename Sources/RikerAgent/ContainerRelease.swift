@@ -1,9 +1,10 @@
 import Foundation
 import RikerCore
+import RikerLogs
 import RikerRelease
 
 /// The containers of one image release, the image counterpart of `RunningRelease`: one
-/// `AppProcess` per process type, each the foreground `podman run` of its container, so
+/// `AppProcess` per process of its formation, each the foreground `podman run` of its container, so
 /// supervision, restarts, logs and health checks work as for a slug.
 ///
 /// `web` publishes its container port (the image's EXPOSEd port, else 5000, given as `PORT`)
@@ -31,35 +32,36 @@ final class ContainerRelease: @unchecked Sendable {
     /// The env file each container reads (the agent's, 0600 in a 0700 directory).
     let envFiles: [String: URL]
 
-    init(release: Release, image: InstalledImage, paths: AgentDirectory) {
+    init(release: Release, image: InstalledImage, paths: AgentDirectory, logs: LogStream? = nil) {
         self.release = release
         self.image = image
         directory = image.directory
         containerPort = release.image?.port ?? Self.defaultContainerPort
-        let port = release.processTypes["web"] != nil ? RunningRelease.ephemeralPort() : nil
+        let planned = release.effectiveFormation.processes(of: release.processTypes)
+        let port = planned.contains { $0.type == "web" } ? RunningRelease.ephemeralPort() : nil
         webPort = port
-        let types = release.processTypes.keys.sorted { ($0 == "web" ? 0 : 1, $0) < ($1 == "web" ? 0 : 1, $1) }
         let containerPort = self.containerPort
-        processes = types.map { type in
-            AppProcess(type: type, release: release.version,
-                       spec: Self.spec(type: type, command: release.processTypes[type] ?? "", release: release, image: image,
-                                       envFile: paths.envFile(release.version, type), hostPort: type == "web" ? port : nil,
-                                       containerPort: containerPort),
-                       logFile: paths.log(release.version, type))
+        processes = planned.map { type, index in
+            let name = "\(type).\(index)"
+            return AppProcess(type: type, index: index, release: release.version,
+                              spec: Self.spec(name: Self.containerName(image, version: release.version, type: name),
+                                              command: release.processTypes[type] ?? "", release: release, image: image,
+                                              envFile: paths.envFile(release.version, name),
+                                              hostPort: type == "web" ? port : nil, containerPort: containerPort),
+                              logFile: paths.log(release.version, name), logs: logs)
         }
-        envFiles = Dictionary(uniqueKeysWithValues: types.map { ($0, paths.envFile(release.version, $0)) })
+        envFiles = Dictionary(uniqueKeysWithValues: processes.map { ($0.name, paths.envFile(release.version, $0.name)) })
     }
 
-    /// The container name of one process type: unique per agent, release and type.
+    /// The container name of one process (`web.1`) or one-off type: unique per agent, release and process.
     static func containerName(_ image: InstalledImage, version: Int, type: String) -> String {
         "riker-\(image.agentKey)-v\(version)-\(type)"
     }
 
-
-    /// The foreground `run` of one process type's container.
-    static func spec(type: String, command: String, release: Release, image: InstalledImage, envFile: URL, hostPort: Int?, containerPort: Int) -> ProcessSpec {
+    /// The foreground `run` of one container called `name`, with its environment in `envFile`.
+    static func spec(name: String, command: String, release: Release, image: InstalledImage, envFile: URL, hostPort: Int?,
+                     containerPort: Int) -> ProcessSpec {
         let engine = image.engine
-        let name = containerName(image, version: release.version, type: type)
         var args = ["run", "--rm", "--name", name, "--init",
                     "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--log-driver", "none",
                     "--label", "riker.agent=\(image.agentKey)", "--label", "riker.release=\(release.name)",
@@ -76,15 +78,15 @@ final class ContainerRelease: @unchecked Sendable {
         return spec
     }
 
-    /// The environment of one process type: config vars, then `RIKER_*`, `DYNO` and (web) `PORT`.
+    /// The environment of one process: config vars, then `RIKER_*`, `DYNO` and (web) `PORT`.
     /// The image's own ENV applies beneath these.
-    static func environment(type: String, release: Release, containerPort: Int) -> [String: String] {
+    static func environment(type: String, index: Int, release: Release, containerPort: Int) -> [String: String] {
         var env = release.config
         env["RIKER_APP"] = release.app
         env["RIKER_ENV"] = release.env
         env["RIKER_RELEASE"] = release.name
         env["RIKER_COMMIT"] = release.commit
-        env["DYNO"] = "\(type).1"
+        env["DYNO"] = "\(type).\(index)"
         if type == "web" { env["PORT"] = String(containerPort) } else { env.removeValue(forKey: "PORT") }
         return env
     }
@@ -92,16 +94,16 @@ final class ContainerRelease: @unchecked Sendable {
     /// Writes the env files and starts every container; on failure stops the ones already started.
     func start(registry: ProcessRegistry) throws {
         for p in processes {
-            try Self.writeEnvFile(Self.environment(type: p.type, release: release, containerPort: containerPort),
-                                  to: envFiles[p.type]!, release: release)
+            try Self.writeEnvFile(Self.environment(type: p.type, index: p.index, release: release, containerPort: containerPort),
+                                  to: envFiles[p.name]!, release: release)
         }
         if image.engine.kind == .docker {
-            for p in processes { _ = try? image.engine.run(["rm", "--force", Self.containerName(image, version: version, type: p.type)], timeout: 60) }
+            for p in processes { _ = try? image.engine.run(["rm", "--force", Self.containerName(image, version: version, type: p.name)], timeout: 60) }
         }
         for (i, p) in processes.enumerated() {
             do { try p.start(registry: registry) } catch {
                 for q in processes[..<i] { stopContainer(q, grace: 1, registry: registry) }
-                throw RikerError(.deployFailed, "cannot start \(p.type) of \(release.name): \(error.userMessage)")
+                throw RikerError(.deployFailed, "cannot start \(p.name) of \(release.name): \(error.userMessage)")
             }
         }
     }
@@ -122,7 +124,7 @@ final class ContainerRelease: @unchecked Sendable {
     }
 
     private func stopContainer(_ p: AppProcess, grace: Double, registry: ProcessRegistry) {
-        let name = Self.containerName(image, version: version, type: p.type)
+        let name = Self.containerName(image, version: version, type: p.name)
         let seconds = String(max(0, Int(grace.rounded(.up))))
         _ = try? image.engine.run(["stop", "--time", seconds, name], timeout: grace + 60)
         // The foreground `run` ends with its container; it is reaped (or killed) here.

@@ -82,7 +82,13 @@ struct LayerCache: Sendable {
             return try LayerTree.state(of: staging.appendingPathComponent("tree"))
         }
         try AtomicFile.write(Data("\(state)\n".utf8), to: staging.appendingPathComponent("state"))
-        guard rename(staging.path, layerDir(digest).path) == 0 else { throw RikerError.posix("cannot keep layer", path: layerDir(digest).path) }
+        guard rename(staging.path, layerDir(digest).path) == 0 else {
+            // Another install (a one-off run beside the agent) kept the same layer first: use it.
+            if let text = try? AtomicFile.read(stateFile(digest)), let kept = LayerState(parsing: String(decoding: text, as: UTF8.self)) {
+                return Cached(layer: layer, tree: tree(digest), state: kept, fetched: true)
+            }
+            throw RikerError.posix("cannot keep layer", path: layerDir(digest).path)
+        }
         return Cached(layer: layer, tree: tree(digest), state: state, fetched: true)
     }
 

@@ -10,25 +10,28 @@ struct ProcessSupervisor {
     let probe: any HealthProbe
     let logger: Logger
 
-    /// One look at every process of `r`; returns true when web's health changed.
+    /// One look at every process of `r`; returns true when something worth reporting changed
+    /// (a process exited or was restarted, web's health changed).
     func supervise(_ r: any StartedRelease) async -> Bool {
         var changed = false
         for p in r.processes {
             if let status = p.checkExited(registry: registry) {
-                logger.warning("\(p.type) exited (\(status)); restarting in \(Int(p.backoff))s")
-                if p.type == "web", r.webHealthy { r.webHealthy = false; changed = true }
+                logger.warning("\(p.name) exited (\(status)); restarting in \(Int(p.backoff))s")
+                if p.type == "web", r.webHealthy { r.webHealthy = false }
+                changed = true
             }
             if p.dueForRestart() {
                 do {
                     try p.restart(registry: registry)
-                    logger.info("restarted \(p.type) (pid \(p.pid ?? 0), restart \(p.restarts))")
+                    logger.info("restarted \(p.name) (pid \(p.pid ?? 0), restart \(p.restarts))")
+                    changed = true
                 } catch {
-                    logger.error("cannot restart \(p.type): \(error.userMessage)")
+                    logger.error("cannot restart \(p.name): \(error.userMessage)")
                 }
             }
         }
         if let web = r.web, let url = r.healthURL, !r.webHealthy, web.isRunning,
-           let status = try? await probe.status(of: url, timeout: 0.5), (200..<400).contains(status) {
+           let answer = try? await probe.check(url, timeout: 0.5), answer.passed {
             r.webHealthy = true
             changed = true
         }

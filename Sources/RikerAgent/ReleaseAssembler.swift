@@ -84,15 +84,23 @@ struct ReleaseAssembler {
         let out = open(target, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard out >= 0 else { throw RikerError.posix("cannot create", path: target) }
         defer { close(out) }
-        var remaining = Int(entry.info.st_size)
-        while remaining > 0 {
-            let n = copy_file_range(source, nil, out, nil, remaining, 0)
+        var buffer = [UInt8](repeating: 0, count: 256 << 10)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw RikerError.posix("cannot copy \(entry.absolute) to", path: target)
+                throw RikerError.posix("cannot read", path: entry.absolute)
             }
             if n == 0 { break }
-            remaining -= n
+            var written = 0
+            while written < n {
+                let w = buffer.withUnsafeBytes { write(out, $0.baseAddress! + written, n - written) }
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    throw RikerError.posix("cannot write", path: target)
+                }
+                written += w
+            }
         }
         guard fchmod(out, mode) == 0 else { throw RikerError.posix("cannot set the mode of", path: target) }
         var times = [entry.info.st_atim, entry.info.st_mtim]

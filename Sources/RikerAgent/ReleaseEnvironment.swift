@@ -21,10 +21,10 @@ enum ReleaseEnvironment {
         return env
     }
 
-    /// The environment of one process type (`DYNO=type.1`; `PORT` only for `web`).
-    static func forProcess(_ type: String, release: Release, directory: URL, webPort: Int?) -> [String: String] {
+    /// The environment of one process (`DYNO=type.N`; `PORT` only for `web`).
+    static func forProcess(_ type: String, index: Int = 1, release: Release, directory: URL, webPort: Int?) -> [String: String] {
         var env = base(release: release, directory: directory, port: type == "web" ? webPort : nil)
-        env["DYNO"] = "\(type).1"
+        env["DYNO"] = "\(type).\(index)"
         return env
     }
 
@@ -45,11 +45,12 @@ enum ReleaseEnvironment {
     exec "$BASH" -c "$1"
     """
 
-    /// The spec of one process type: as `user` when given (the app's own unprivileged uid).
-    static func spec(type: String, command: String, release: Release, directory: URL, webPort: Int?, user: AppUser?) throws -> ProcessSpec {
+    /// The spec of one process (`type.index`): as `user` when given (the app's own unprivileged uid).
+    static func spec(type: String, index: Int = 1, command: String, release: Release, directory: URL, webPort: Int?,
+                     user: AppUser?) throws -> ProcessSpec {
         let bash = FileManager.default.isExecutableFile(atPath: "/bin/bash") ? "/bin/bash" : "/usr/bin/bash"
         var spec = ProcessSpec(bash, ["-c", launcher, "riker-\(type)", command],
-                               environment: forProcess(type, release: release, directory: directory, webPort: webPort),
+                               environment: forProcess(type, index: index, release: release, directory: directory, webPort: webPort),
                                workingDirectory: directory)
         spec.stdin = .null
         return try user?.wrap(spec) ?? spec

@@ -1,11 +1,14 @@
 import Foundation
 import Logging
 import RikerCore
+import RikerLogs
 import RikerRelease
 
-/// Installing and health-checking a release: onto disk (`ReleaseInstaller`), its processes
-/// started beside the running release, then `web` checked over HTTP (or, without `web`,
-/// every process must stay up for a second). Only a release that passes is switched to.
+/// Installing and checking a release: onto disk (`ReleaseInstaller`), its formation's processes
+/// started beside the running release, then `web` checked over HTTP (`WebHealthCheck`) and every
+/// other process given `Formation.settleSeconds` to stay up. Only a release that passes is
+/// switched to. A process other than `web` that exits after its settle time is restarted with
+/// backoff, as on the running release, and does not fail the release.
 struct ReleaseLauncher {
     let installer: ReleaseInstaller
     let imageInstaller: ImageInstaller
@@ -15,33 +18,43 @@ struct ReleaseLauncher {
     let clock: any Clock<Duration>
     /// The unprivileged user slug processes run as (nil: the agent's own, when it cannot switch).
     let user: AppUser?
+    let logger: Logger
+    /// Where the release's processes' output goes (the agent's stream).
+    var logs: LogStream?
     static let tick: Duration = .milliseconds(100)
+    /// Lines of a health check's answer body a failure report shows.
+    static let bodyLines = 10
 
     /// Thrown when the agent is told to stop while a release is being checked.
     struct Stopped: Error {}
 
+    /// A release that did not start, with the output that explains it.
+    struct Failure: Error, LocalizedError {
+        var report: FailureReport
+        var errorDescription: String? { report.summary }
+    }
+
     /// Installs, starts and checks `release`. On failure its processes are stopped and the
-    /// error says why (with the process's last lines when one exited). `whileWaiting` runs
-    /// between checks (the agent keeps supervising the running release); `isStopping` aborts.
+    /// error (a `Failure` when a process exited or the check failed) says why, with up to
+    /// `settings.failureLines` of the process's output. `whileWaiting` runs between checks
+    /// (the agent keeps supervising the running release); `isStopping` aborts.
     func launch(_ release: Release, settings: DeploySettings, whileWaiting: () async -> Void,
                 isStopping: () -> Bool) async throws -> any StartedRelease {
         let new: any StartedRelease
         if release.image != nil {
-            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths)
+            new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths, logs: logs)
         } else {
-            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user)
+            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user,
+                                     logs: logs)
         }
+        let check = WebHealthCheck(release: release, settings: settings)
         if let port = new.webPort {
-            new.healthURL = "http://127.0.0.1:\(port)" + settings.healthPath
+            new.healthURL = "http://127.0.0.1:\(port)" + check.path
         }
         do {
             try new.start(registry: registry)
-            if let url = new.healthURL {
-                try await waitHealthy(new, url: url, timeout: settings.timeout, whileWaiting: whileWaiting, isStopping: isStopping)
-            } else {
-                try await waitStaysUp(new, seconds: 1, isStopping: isStopping)
-                new.webHealthy = true
-            }
+            try await waitStarted(new, check: check, failureLines: settings.failureLines, whileWaiting: whileWaiting, isStopping: isStopping)
+            new.webHealthy = true
         } catch {
             await new.stop(grace: 1, registry: registry)
             throw error
@@ -49,46 +62,102 @@ struct ReleaseLauncher {
         return new
     }
 
-    /// Polls `url` every ~100 ms until it answers 2xx/3xx. A process of the release that exits
-    /// meanwhile fails the check at once, with its exit status and last log lines.
-    private func waitHealthy(_ r: any StartedRelease, url: String, timeout: Double, whileWaiting: () async -> Void,
+    /// Waits until `web` passes `check` and every other process has stayed up through its settle
+    /// time. `web` exiting, or another process exiting before its settle time, fails at once.
+    private func waitStarted(_ r: any StartedRelease, check: WebHealthCheck, failureLines: Int, whileWaiting: () async -> Void,
                              isStopping: () -> Bool) async throws {
         let waited = Stopwatch(clock)
-        var lastAnswer: Int?
+        let others = r.processes.contains { $0.type != "web" }
+        var webPassed = r.healthURL == nil
+        var attempts = 0
+        var nextAttempt = check.initialDelay
+        var lastAnswer: HealthAnswer?
+        var lastError: String?
         while true {
             if isStopping() { throw Stopped() }
-            try checkNoneExited(r, during: "the health check")
-            let left = timeout - waited.elapsed.seconds
-            if let status = try? await probe.status(of: url, timeout: min(2, max(0.2, left))) {
-                if (200..<400).contains(status) { r.webHealthy = true; return }
-                lastAnswer = status
+            let settled = waited.elapsed.seconds >= Formation.settleSeconds
+            try checkExits(r, settled: settled, failureLines: failureLines)
+            if webPassed && (settled || !others) { return }
+
+            if !webPassed, let url = r.healthURL, waited.elapsed.seconds >= nextAttempt {
+                attempts += 1
+                let left = check.deadline - waited.elapsed.seconds
+                do {
+                    let answer = try await probe.check(url, timeout: min(check.attemptTimeout, max(0.2, left)))
+                    if answer.passed && check.content.map({ String(decoding: answer.body, as: UTF8.self).contains($0) }) ?? true {
+                        webPassed = true
+                        r.webHealthy = true
+                        continue
+                    }
+                    lastAnswer = answer
+                } catch {
+                    lastError = error.userMessage
+                }
+                nextAttempt = waited.elapsed.seconds + check.wait
+                if let most = check.attempts, attempts >= most {
+                    throw healthFailure(r, check: check, url: url, answer: lastAnswer, error: lastError, failureLines: failureLines,
+                                        after: "\(attempts) attempt\(attempts == 1 ? "" : "s")")
+                }
             }
-            if waited.exceeded(timeout) {
-                let last = lastAnswer.map { " (last answer: HTTP \($0))" } ?? ""
-                throw RikerError(.deployFailed, "web did not answer \(url) within \(Int(timeout))s\(last)")
+            if !webPassed, waited.exceeded(check.deadline), let url = r.healthURL {
+                throw healthFailure(r, check: check, url: url, answer: lastAnswer, error: lastError, failureLines: failureLines,
+                                    after: "\(Int(check.deadline))s")
             }
             await whileWaiting()
             try? await clock.sleep(for: Self.tick)
         }
     }
 
-    /// For releases without `web`: every process must stay up for `seconds`.
-    private func waitStaysUp(_ r: any StartedRelease, seconds: Double, isStopping: () -> Bool) async throws {
-        let waited = Stopwatch(clock)
-        while !waited.exceeded(seconds) {
-            if isStopping() { throw Stopped() }
-            try checkNoneExited(r, during: "its first \(Int(seconds))s")
-            try? await clock.sleep(for: Self.tick)
-        }
-        try checkNoneExited(r, during: "its first \(Int(seconds))s")
-    }
-
-    private func checkNoneExited(_ r: any StartedRelease, during what: String) throws {
+    /// `web`, and any process still in its settle time, fails the release when it exits; other
+    /// processes are restarted after their backoff.
+    private func checkExits(_ r: any StartedRelease, settled: Bool, failureLines: Int) throws {
         for p in r.processes {
-            if let status = p.child?.poll() {
-                let tail = p.logTail()
-                throw RikerError(.deployFailed, "\(p.type) of \(r.release.name) exited (\(status)) during \(what)" + (tail.isEmpty ? "" : ": \(tail)"))
+            if p.type == "web" || !settled {
+                guard p.isWaitingForRestart == false, let status = p.child?.poll() else { continue }
+                let during = p.type == "web" ? "the health check" : "its first \(Int(Formation.settleSeconds))s"
+                // The note also takes in all the process wrote, so the tail is complete.
+                p.note("\(p.name) exited (\(status)) during \(during)")
+                throw Failure(report: FailureReport(summary: "\(p.name) of \(r.release.name) exited (\(status)) during \(during)",
+                                                    lines: Self.tail(of: p, lines: failureLines)))
+            }
+            if let status = p.checkExited(registry: registry) {
+                logger.warning("\(p.name) of \(r.release.name) exited (\(status)) after its settle time; restarting in \(Int(p.backoff))s")
+            }
+            if p.dueForRestart() {
+                do { try p.restart(registry: registry) } catch { logger.error("cannot restart \(p.name): \(error.userMessage)") }
             }
         }
+    }
+
+    private func healthFailure(_ r: any StartedRelease, check: WebHealthCheck, url: String, answer: HealthAnswer?, error: String?,
+                               failureLines: Int, after: String) -> Failure {
+        let request = "GET \(check.path)" + (check.source == "deploy.health_path" ? "" : " (\(check.source))")
+        var lines: [String] = []
+        let got: String
+        if let answer {
+            let contentMissing = answer.passed && check.content != nil
+            got = contentMissing ? "answered HTTP \(answer.status) without '\(check.content!.prefix(60))'" : "answered HTTP \(answer.status)"
+            let body = String(decoding: answer.body, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            if !body.isEmpty {
+                lines.append("\(request) answered HTTP \(answer.status); the body's first lines:")
+                lines += body.prefix(Self.bodyLines).map { "  " + $0 }
+            }
+        } else {
+            got = "got no answer" + (error.map { " (\($0.prefix(200)))" } ?? "")
+        }
+        let web = r.web
+        lines += Self.tail(of: web, lines: failureLines)
+        return Failure(report: FailureReport(
+            summary: "\(web?.name ?? "web") of \(r.release.name) did not pass its health check \(request) within \(after): it \(got)",
+            lines: lines))
+    }
+
+    /// `NAME's last N lines:` and the lines, indented; nothing when it wrote nothing.
+    static func tail(of p: AppProcess?, lines: Int) -> [String] {
+        guard let p else { return [] }
+        let tail = p.logTail(lines: lines)
+        guard !tail.isEmpty else { return ["\(p.name) wrote nothing"] }
+        return ["\(p.name)'s last \(tail.count == 1 ? "line" : "\(tail.count) lines"):"] + tail.map { "  " + $0 }
     }
 }

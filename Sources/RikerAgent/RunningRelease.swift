@@ -1,8 +1,10 @@
 import Foundation
 import RikerCore
+import RikerLogs
 import RikerRelease
 
-/// The processes of one installed release, and the internal port its `web` process listens on.
+/// The processes of one installed release (its formation: `Formation.processes`), and the
+/// internal port its `web` process listens on.
 final class RunningRelease: @unchecked Sendable {
     let release: Release
     let directory: URL
@@ -12,7 +14,7 @@ final class RunningRelease: @unchecked Sendable {
     /// `http://127.0.0.1:PORT/HEALTH_PATH` of `web`, nil without one.
     var healthURL: String?
     /// Whether `web` answered its health check since it was last (re)started; for a release
-    /// without `web`, whether its processes stayed up through their first second.
+    /// without `web`, whether its processes stayed up through their settle time.
     var webHealthy = false
 
     var version: Int { release.version }
@@ -22,32 +24,34 @@ final class RunningRelease: @unchecked Sendable {
     let envFiles: [String: URL]
 
     /// Throws when a process's program cannot be found (no setpriv to drop to `user`).
-    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?) throws {
+    /// The processes' output goes to `logs` (and each one's log file).
+    init(release: Release, directory: URL, paths: AgentDirectory, user: AppUser?, logs: LogStream? = nil) throws {
         self.release = release
         self.directory = directory
-        let port = release.processTypes["web"] != nil ? Self.ephemeralPort() : nil
-        webPort = port
         // web first, then the rest in name order, so logs and status read the same every time.
-        let types = release.processTypes.keys.sorted { ($0 == "web" ? 0 : 1, $0) < ($1 == "web" ? 0 : 1, $1) }
-        processes = try types.map { type in
-            AppProcess(type: type, release: release.version,
-                       spec: try ReleaseEnvironment.spec(type: type, command: release.processTypes[type]!, release: release,
+        let planned = release.effectiveFormation.processes(of: release.processTypes)
+        let port = planned.contains { $0.type == "web" } ? Self.ephemeralPort() : nil
+        webPort = port
+        processes = try planned.map { type, index in
+            AppProcess(type: type, index: index, release: release.version,
+                       spec: try ReleaseEnvironment.spec(type: type, index: index, command: release.processTypes[type]!, release: release,
                                                          directory: directory, webPort: port, user: user),
-                       logFile: paths.log(release.version, type))
+                       logFile: paths.log(release.version, "\(type).\(index)"), logs: logs)
         }
-        envFiles = Dictionary(uniqueKeysWithValues: types.map { ($0, paths.envFile(release.version, $0)) })
+        envFiles = Dictionary(uniqueKeysWithValues: processes.map { ($0.name, paths.envFile(release.version, $0.name)) })
     }
 
     /// Starts every process; on failure stops the ones already started and rethrows.
     func start(registry: ProcessRegistry) throws {
         for p in processes {
-            try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.forProcess(p.type, release: release, directory: directory, webPort: webPort),
-                                                  to: envFiles[p.type]!)
+            try ReleaseEnvironment.writeDebugFile(ReleaseEnvironment.forProcess(p.type, index: p.index, release: release, directory: directory,
+                                                                                webPort: webPort),
+                                                  to: envFiles[p.name]!)
         }
         for (i, p) in processes.enumerated() {
             do { try p.start(registry: registry) } catch {
                 for q in processes[..<i] { q.stop(grace: 0, registry: registry) }
-                throw RikerError(.deployFailed, "cannot start \(p.type) of \(release.name): \(error.userMessage)")
+                throw RikerError(.deployFailed, "cannot start \(p.name) of \(release.name): \(error.userMessage)")
             }
         }
     }

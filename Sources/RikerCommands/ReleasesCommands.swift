@@ -92,27 +92,3 @@ struct Promote: AsyncParsableCommand, AppCommand {
         }
     }
 }
-
-struct Ps: AsyncParsableCommand, AppCommand {
-    static let configuration = CommandConfiguration(commandName: Verb.ps.name, abstract: "Show an app env's instances: release, state, health, address.")
-    @OptionGroup var global: GlobalOptions
-    @Option var env = "production"
-    @Argument var app: String
-
-    func run() async throws {
-        try await reporting {
-            let store = try await global.openApp(app, env: env)
-            var rows: [InstanceStatus] = []
-            for id in try await store.instanceIDs(app, env) {
-                if let s = try await store.status(app, env, instance: id) { rows.append(s) }
-            }
-            if global.json { try printJSON(rows); return }
-            print("=== \(app) Instances (\(env))")
-            if rows.isEmpty { print("No instances have reported yet") }
-            for s in rows {
-                let rel = s.release.map { "v\($0)" } ?? "-"
-                print("\(s.instance)  \(rel)  \(s.state.rawValue)  \(s.healthy ? "healthy" : "unhealthy")  \(s.address ?? "-")\(s.error.map { "  (\($0))" } ?? "")")
-            }
-        }
-    }
-}

@@ -11,7 +11,8 @@ public struct RikerCommand: AsyncParsableCommand {
             KeysAdd.self, KeysRemove.self, KeysList.self,
             AppsCreate.self, AppsList.self, AppsInfo.self, AppsDestroy.self, AppsSet.self,
             ConfigShow.self, ConfigSet.self, ConfigUnset.self,
-            ReleasesList.self, Rollback.self, DeployRef.self, Promote.self, Ps.self,
+            ReleasesList.self, Rollback.self, DeployRef.self, Promote.self, Ps.self, PsScale.self,
+            Logs.self, DeploysList.self, DeploysInfo.self,
             Serve.self, SSHCommandVerb.self, Hook.self, SlugPack.self, SlugUnpack.self, S3CopyCommand.self,
             KeysSync.self, Doctor.self,
         ]

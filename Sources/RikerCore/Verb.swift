@@ -39,6 +39,10 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
     public static let deploy = Verb("deploy", .appWrite)
     public static let promote = Verb("promote", .appWrite)
     public static let ps = Verb("ps", .appRead)
+    public static let psScale = Verb("ps:scale", .appWrite)
+    public static let logs = Verb("logs", .appRead)
+    public static let deploys = Verb("deploys", .appRead)
+    public static let deploysInfo = Verb("deploys:info", .appRead)
     public static let help = Verb("help", .anyone)
     public static let serve = Verb("serve", .localOnly)
     public static let sshCommand = Verb("ssh-command", .localOnly)
@@ -54,7 +58,7 @@ public struct Verb: Sendable, Hashable, CustomStringConvertible {
         keysAdd, keysRemove, keysList,
         appsCreate, appsList, appsInfo, appsDestroy, appsSet,
         config, configSet, configUnset,
-        releases, rollback, deploy, promote, ps, help,
+        releases, rollback, deploy, promote, ps, psScale, logs, deploys, deploysInfo, help,
         serve, sshCommand, hook, slugPack, slugUnpack, s3Copy, keysSync, doctor,
     ]
 

@@ -16,6 +16,9 @@ public struct Deployer {
     public var targetOverride: (any DeployTarget)?
     /// The clock the lock, the rollout and their waits run on (tests drive a manual one).
     public var clock: any Clock<Duration> = ContinuousClock()
+    /// Whether the release's `release` command runs before the rollout (`ReleasePhase`); off
+    /// for a release that only changes the formation (`ps:scale`).
+    public var runsReleasePhase = true
 
     public init(paths: RikerPaths, store: any ReleaseStore, output: Output) {
         self.paths = paths; self.store = store; self.output = output
@@ -70,7 +73,7 @@ public struct Deployer {
         let held = HeldLock(etag: lockTag)
         let result: Result<String, Error> = await withTaskGroup(of: Result<String, Error>?.self) { group in
             group.addTask {
-                do { return .success(try await deployLocked(release, target: target, targetName: targetName, id: id, counter: counter)) }
+                do { return .success(try await deployLocked(release, settings: settings, target: target, targetName: targetName, id: id, counter: counter)) }
                 catch { return .failure(error) }
             }
             group.addTask {
@@ -101,7 +104,8 @@ public struct Deployer {
         }
     }
 
-    private func deployLocked(_ release: Release, target: any DeployTarget, targetName: String, id: String, counter: RequestCounter) async throws -> String {
+    private func deployLocked(_ release: Release, settings: DeploySettings, target: any DeployTarget, targetName: String, id: String,
+                              counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
         let (prevVersion, etag) = try await store.current(app, env)
         let previous = try await prevVersion.asyncMap { try await store.release(app, env, $0) } ?? nil
@@ -109,12 +113,23 @@ public struct Deployer {
         let context = DeployContext(id: id, output: output, store: store, record: record)
         try await store.saveDeploy(record)
 
+        // The release phase runs before anything switches: its failure leaves `current` alone.
+        let phase = ReleasePhase(paths: paths, store: store, output: output)
+        if runsReleasePhase {
+            do { try await phase.runReleaseCommand(release, settings: settings) } catch {
+                await context.update { $0.outcome = .failed; $0.finishedAt = Date(); $0.error = error.userMessage; $0.requests = counter.snapshot }
+                let still = previous.map { "; \($0.name) is still serving" } ?? ""
+                throw RikerError(.deployFailed, "\(release.name) was not deployed: \(error.userMessage)\(still)")
+            }
+        }
+
         output.step("Deploying \(release.name) to \(targetName)")
         let currentTag = try await store.setCurrent(app, env, to: release.version, expected: etag)
         do {
             let address = try await target.rollout(release, previous: previous, context: context)
             await context.update { $0.outcome = .succeeded; $0.finishedAt = Date(); $0.requests = counter.snapshot }
             output.step("Deployed: \(address)")
+            await phase.runPostdeploy(release, settings: settings)
             return address
         } catch {
             // Put `current` back, unless someone else has moved it since.

@@ -62,20 +62,32 @@ public struct Pipeline {
         let built: Artifact
         switch Builder.kind(buildDir: buildDir, config: config) {
         case .dockerfile:
+            let manifest = try BuiltAppFiles.manifest(in: buildDir)
             let image = try await buildAndStoreImage(app: app, buildDir: buildDir, workDir: work, config: config, settings: build)
             built = Artifact(builder: image.builder, processTypes: image.processTypes, key: image.artifact, sha256: image.sha256,
-                             size: image.size, image: image.image)
+                             size: image.size, image: image.image, manifest: manifest)
         case .buildpacks:
             built = try await buildSlug(request, buildDir: buildDir, work: work, config: config, settings: build)
         }
+        let (formation, notes) = try await formation(of: built, app: app, env: env, order: BuiltAppFiles.procfileOrder(in: buildDir))
         let release = try await store.createRelease(Release(
             version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: built.builder,
             processTypes: built.processTypes, artifact: built.key, sha256: built.sha256, size: built.size,
             config: config, createdBy: request.createdBy,
             description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))"), image: built.image,
-            unpackedSize: built.unpackedSize, layers: built.layers))
+            unpackedSize: built.unpackedSize, formation: formation, manifest: built.manifest, layers: built.layers))
         output.step("Released \(release.name) (\(short))")
+        FormationNotes.print(release, notes: notes, output: output)
         return release
+    }
+
+    /// The formation of a new build: the current release's, carried over; for the app env's
+    /// first release, the defaults with app.json's `formation`.
+    private func formation(of built: Artifact, app: String, env: String, order: [String]) async throws -> (Formation, [String]) {
+        if let current = try await store.current(app, env).version, let previous = try await store.release(app, env, current) {
+            return (Formation.carried(from: previous.effectiveFormation, processTypes: built.processTypes, order: order), [])
+        }
+        return Formation.initial(processTypes: built.processTypes, order: order, manifest: built.manifest)
     }
 
     /// What a build stored: the fields of the release that come from its artifact.
@@ -86,6 +98,7 @@ public struct Pipeline {
         var sha256: String
         var size: Int64
         var image: ImageArtifact?
+        var manifest: AppManifest?
         /// A slug's unpacked size (the agent's cap when unpacking it).
         var unpackedSize: Int64? = nil
         /// A layered slug's layers.
@@ -111,7 +124,7 @@ public struct Pipeline {
         if settings.layeredSlugs {
             let slug = try await storeLayeredSlug(request, buildDir: buildDir, work: work, limits: limits)
             return Artifact(builder: result.builder, processTypes: result.processTypes, key: slug.key, sha256: slug.sha256, size: slug.size,
-                            image: nil, unpackedSize: slug.unpackedSize, layers: slug.layers)
+                            image: nil, manifest: result.manifest, unpackedSize: slug.unpackedSize, layers: slug.layers)
         }
         let slug: PackedSlug
         do {
@@ -126,7 +139,7 @@ public struct Pipeline {
                                                tags: ["app": request.app, "env": request.env, "commit": request.commit])
         if !stored.uploaded { output.detail("Identical slug already stored") }
         return Artifact(builder: result.builder, processTypes: result.processTypes, key: stored.key, sha256: slug.sha256, size: slug.size,
-                        image: nil, unpackedSize: slug.unpackedSize)
+                        image: nil, manifest: result.manifest, unpackedSize: slug.unpackedSize)
     }
 
     /// Builds, releases and deploys. A deploy failure rolls back and throws `.deployFailed`.

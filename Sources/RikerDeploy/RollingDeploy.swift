@@ -82,7 +82,8 @@ public struct RollingDeploy: DeployTarget {
     /// returns their statuses. Throws when one fails it, one leaves the group, or time runs out.
     func waitForAgents(_ batch: [String], release: Release, deploy: String, watcher: StoreWatcher, context: DeployContext) async throws -> [InstanceStatus] {
         let version = release.version
-        let timeout = settings.timeout + installAllowance
+        let check = WebHealthCheck(release: release, settings: settings)
+        let timeout = max(check.deadline, Formation.settleSeconds) + installAllowance
         let waited = Stopwatch(clock)
         var pending = Set(batch)
         var healthy: [InstanceStatus] = []
@@ -101,8 +102,10 @@ public struct RollingDeploy: DeployTarget {
                     healthy.append(s)
                     await context.event(id, release: version, "v\(version) is up and healthy")
                 } else if s.state == .failed && s.target == version {
-                    await context.event(id, release: version, "failed", detail: s.error)
-                    throw RikerError(.deployFailed, "\(id) could not start v\(version): \(s.error ?? "no reason given")")
+                    let report = FailureReport(parsing: s.error ?? "no reason given")
+                    await context.event(id, release: version, "failed", detail: report.summary)
+                    for line in report.lines { context.output.detail("  " + line) }
+                    throw RikerError(.deployFailed, "\(id) could not start v\(version): \(report.summary)")
                 }
             }
             if pending.isEmpty { break }

@@ -51,6 +51,10 @@ public struct DeploySettings: Sendable, Equatable {
     public var timeout: Double
     /// The port of target=local, once chosen.
     public var localPort: Int?
+    /// Seconds the release phase (and app.json's postdeploy) may run.
+    public var releaseTimeout: Double
+    /// Lines of a failing process's output a failed deploy shows.
+    public var failureLines: Int
 
     /// The effective settings of `env`: its own values, then the app's, then the defaults.
     /// Throws `.invalidInput` naming the setting when a stored value is not valid.
@@ -66,6 +70,20 @@ public struct DeploySettings: Sendable, Equatable {
         healthPath = try read.value("deploy.health_path") { $0 }
         timeout = try read.value("deploy.timeout_seconds") { Double($0) }
         localPort = try read.optional("local.port") { Int($0) }
+        releaseTimeout = try read.value("deploy.release_timeout_seconds") { Double($0) }
+        failureLines = try read.value("deploy.failure_lines") { Int($0) }
+    }
+}
+
+extension DeploySettings {
+    /// The log drain of `env` (`logs.drain`), nil when none is set. Read apart from the other
+    /// deploy settings because a bad value must not stop a deploy: it throws `.invalidInput`
+    /// saying why, and the agent runs without a drain (its lines still reach the store).
+    public static func logDrain(_ app: AppSettings, env: String) throws -> DrainURL? {
+        guard let text = SettingReader(app: app, env: env).raw("logs.drain") else { return nil }
+        do { return try DrainURL(parsing: text) } catch {
+            throw RikerError(.invalidInput, "\(app.name) (\(env)): \(error.userMessage): fix it with apps:set \(app.name) logs.drain=URL")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RikerCore
 
 /// An immutable release: one slug, one config snapshot, one version number in one app env.
 public struct Release: Codable, Sendable, Equatable {
@@ -26,6 +27,11 @@ public struct Release: Codable, Sendable, Equatable {
     /// For builder `dockerfile`: the image, stored blob by blob. Nil for slug releases (and in
     /// every release.json written before images existed, which therefore still decode).
     public var image: ImageArtifact?
+    /// Processes per instance by type. Nil in release.json written before formations existed
+    /// (see `effectiveFormation`).
+    public var formation: Formation?
+    /// What the app's `app.json` said (postdeploy, formation, health checks); nil without one.
+    public var manifest: AppManifest?
     /// What the slug's files add up to unpacked (apparent sizes): the agent refuses a slug whose
     /// entries add up to more. Nil in images and in releases written before it was recorded.
     public var unpackedSize: Int64?
@@ -40,7 +46,7 @@ public struct Release: Codable, Sendable, Equatable {
         case createdAt = "created_at"
         case createdBy = "created_by"
         case description
-        case image
+        case image, formation, manifest
         case unpackedSize = "unpacked_size"
         case layers
     }
@@ -48,12 +54,13 @@ public struct Release: Codable, Sendable, Equatable {
     public init(version: Int, app: String, env: String, commit: String, ref: String, builder: String,
                 processTypes: [String: String], artifact: String, sha256: String, size: Int64,
                 config: [String: String], createdAt: Date = Date(), createdBy: String, description: String,
-                image: ImageArtifact? = nil, unpackedSize: Int64? = nil, layers: [SlugLayer]? = nil) {
+                image: ImageArtifact? = nil, unpackedSize: Int64? = nil, formation: Formation? = nil, manifest: AppManifest? = nil,
+                layers: [SlugLayer]? = nil) {
         self.version = version; self.app = app; self.env = env; self.commit = commit; self.ref = ref
         self.builder = builder; self.processTypes = processTypes; self.artifact = artifact
         self.sha256 = sha256; self.size = size; self.config = config; self.createdAt = createdAt
         self.createdBy = createdBy; self.description = description; self.image = image
-        self.unpackedSize = unpackedSize; self.layers = layers
+        self.unpackedSize = unpackedSize; self.formation = formation; self.manifest = manifest; self.layers = layers
     }
 
     public var name: String { "v\(version)" }

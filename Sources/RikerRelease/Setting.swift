@@ -42,6 +42,11 @@ public struct Setting: Sendable {
                 check: { $0.hasPrefix("/") && !$0.contains(" ") ? nil : "deploy.health_path must start with / and have no spaces" }),
         Setting("deploy.timeout_seconds", default: "60", "seconds a new release has to answer its health check",
                 check: number("deploy.timeout_seconds")),
+        Setting("deploy.release_timeout_seconds", default: "600",
+                "seconds the release phase (the Procfile's release command) and app.json's postdeploy may take",
+                check: number("deploy.release_timeout_seconds")),
+        Setting("deploy.failure_lines", default: "40", "lines of a failing process's output a failed deploy shows",
+                check: { Int($0).map { (1...1000).contains($0) } == true ? nil : "deploy.failure_lines must be a whole number from 1 to 1000" }),
         Setting("build.timeout_seconds", default: "900", "seconds a build may take", check: number("build.timeout_seconds")),
         Setting("build.max_slug_mb", default: "500", "MB (MiB) a slug's files may add up to unpacked; sparse files count in full",
                 check: { Int($0).map { (1...1_048_576).contains($0) } == true ? nil : "build.max_slug_mb must be a whole number of MB from 1 to 1048576" }),
@@ -52,6 +57,10 @@ public struct Setting: Sendable {
                 check: BuildNetwork.problem),
         Setting("local.port", "the port target=local serves on (chosen from 5100 up on the first deploy)",
                 check: { Int($0).map { (1...65535).contains($0) } == true ? nil : "local.port must be a TCP port" }),
+        Setting("logs.drain", "where agents forward app logs as RFC 5424 syslog: syslog+tcp://HOST:PORT or syslog+tls://HOST:PORT",
+                check: { value in
+                    do { _ = try DrainURL(parsing: value); return nil } catch { return error.userMessage }
+                }),
         Setting("webhook.repo", "the repository a GitHub push webhook fetches (https://, ssh:// or git@host:path)"),
         Setting("webhook.secret", secret: true, "the secret GitHub signs webhook deliveries with"),
     ]

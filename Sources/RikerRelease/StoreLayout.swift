@@ -11,6 +11,7 @@ public enum StoreLayout {
     public static func release(_ app: String, _ env: String, _ version: Int) -> String { "apps/\(app)/\(env)/releases/v\(version)/release.json" }
     public static func current(_ app: String, _ env: String) -> String { "apps/\(app)/\(env)/current" }
     public static func lock(_ app: String, _ env: String) -> String { "apps/\(app)/\(env)/lock" }
+    public static func deploysPrefix(_ app: String, _ env: String) -> String { "apps/\(app)/\(env)/deploys/" }
     public static func deploy(_ app: String, _ env: String, _ id: String) -> String { "apps/\(app)/\(env)/deploys/\(id).json" }
     public static func instancesPrefix(_ app: String, _ env: String) -> String { "apps/\(app)/\(env)/instances/" }
     public static func desired(_ app: String, _ env: String, _ instance: String) -> String { "apps/\(app)/\(env)/instances/\(instance)/desired" }

@@ -168,10 +168,10 @@ import Testing
 
         // The env file the value went through stays on the host, the owner's alone: the
         // container mounts nothing of the host.
-        let envFile = server.root.appendingPathComponent("instances/conf/production/local-1/releases/v2/.riker-env-web")
+        let envFile = server.root.appendingPathComponent("instances/conf/production/local-1/env/v2-web.1.env")
         #expect((try FileManager.default.attributesOfItem(atPath: envFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         #expect(try server.engine.run(["inspect", "--format", "{{len .Mounts}}", id]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
-        let seen = try server.engine.run(["exec", id, "/bin/busybox", "find", "/", "-xdev", "-name", ".riker-env*"])
+        let seen = try server.engine.run(["exec", id, "/bin/busybox", "find", "/", "-xdev", "-name", "v2-web.1.env"])
         #expect(seen.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "visible in the container: \(seen)")
         for log in ["serve.log", "instances/conf/production/local-1/agent.log"] {
             #expect(!server.log(of: log).contains(secret), "\(log)")

@@ -11,6 +11,18 @@ import Testing
         return Set((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
     }
 
+    /// Inode of each blob in the local store of `app`: a blob written again gets a new one
+    /// (the local store writes a temporary file and renames it over the key).
+    private func blobInodes(_ server: RikerServer, _ app: String) -> [String: UInt64] {
+        let dir = server.root.appendingPathComponent("store/apps/\(app)/blobs/sha256")
+        var result: [String: UInt64] = [:]
+        for name in blobs(server, app) {
+            var st = stat()
+            if stat(dir.appendingPathComponent(name).path, &st) == 0 { result[name] = UInt64(st.st_ino) }
+        }
+        return result
+    }
+
     /// The lines the local agent of `app` logged about assembling releases.
     private func assembled(_ server: RikerServer, _ app: String) -> [String] {
         let log = server.root.appendingPathComponent("instances/\(app)/production/local-1/agent.log")
@@ -38,6 +50,7 @@ import Testing
         #expect(try httpGet(url)?.body == "one six-1.16.0")
         let before = blobs(server, "lay")
         #expect(before.count == 3, "two layers and the manifest: \(before)")
+        let inodes = blobInodes(server, "lay")
 
         try repo.write("version.txt", "two\n")
         try repo.commitAll("one line")
@@ -50,6 +63,8 @@ import Testing
         // The store got the app layer and the manifest: two writes.
         let added = blobs(server, "lay").subtracting(before)
         #expect(added.count == 2, "\(added)")
+        // The dependencies layer (and everything else already stored) was not written again.
+        #expect(blobInodes(server, "lay").filter { before.contains($0.key) } == inodes)
         let releases = try server.riker(["releases", "lay", "--json"])
         #expect(releases.succeeded)
         #expect(assembled(server, "lay").last?.contains("v2: assembled from 2 layers, fetched 1 ") == true, "\(assembled(server, "lay"))")

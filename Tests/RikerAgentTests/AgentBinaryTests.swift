@@ -37,7 +37,7 @@ struct AgentBinaryTests {
 
     @Test func sigtermStopsTheAppProcessesAndExitsZero() async throws {
         try await withHarness { h in
-            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"])
+            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"], formation: ["web": 1, "worker": 1])
             try await h.setDesired(1, deploy: "d1")
             let (agent, log) = try Self.spawn(h, Self.runArguments(h))
             defer { agent.terminate(grace: 1) }
@@ -119,7 +119,8 @@ struct AgentBinaryTests {
             defer { agent.terminate(grace: 1) }
             #expect(agent.wait(timeout: 20)?.code == 1)
             let output = try String(contentsOf: log, encoding: .utf8)
-            #expect(output.contains("riker-agent: web of v1 exited (exit code 1) during the health check: no such module"))
+            #expect(output.contains("riker-agent: web.1 of v1 exited (exit code 1) during the health check\n"), "\(output)")
+            #expect(output.contains("web.1's last line:\n  no such module"), "\(output)")
             // The reason stays in the status the agent left behind.
             let status = try #require(try await h.store.status(h.app, h.env, instance: "box-7"))
             #expect(status.state == .stopped && status.target == 1 && status.release == nil)

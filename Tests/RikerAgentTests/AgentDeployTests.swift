@@ -24,7 +24,7 @@ struct AgentDeployTests {
 
             // The environment is kept for debugging outside the release dir (which the app serves).
             #expect(!FileManager.default.fileExists(atPath: h.agentDir.appendingPathComponent("releases/v1/.riker-env").path))
-            let envFile = h.agentDir.appendingPathComponent("env/v1-web.env")
+            let envFile = h.agentDir.appendingPathComponent("env/v1-web.1.env")
             let attrs = try FileManager.default.attributesOfItem(atPath: envFile.path)
             #expect((attrs[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             let env = try EnvFile.decode(String(contentsOf: envFile, encoding: .utf8))
@@ -32,7 +32,7 @@ struct AgentDeployTests {
             #expect(env["RIKER_RELEASE"] == "v1")
             #expect(env["HOME"] == h.agentDir.appendingPathComponent("releases/v1").path)
             #expect(env["PORT"].flatMap(Int.init) != h.port)
-            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.log"), encoding: .utf8)
+            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.1.log"), encoding: .utf8)
             #expect(log.contains("listening on"))
         }
     }
@@ -48,7 +48,7 @@ struct AgentDeployTests {
                     open(path).read(1); return "read"
                 except Exception as e:
                     return type(e).__name__
-            body = ("%d %s %s" % (os.getuid(), probe(os.environ["AGENT_DIR"] + "/env/v1-web.env"), probe(os.environ["AGENT_DIR"] + "/processes.json"))).encode()
+            body = ("%d %s %s" % (os.getuid(), probe(os.environ["AGENT_DIR"] + "/env/v1-web.1.env"), probe(os.environ["AGENT_DIR"] + "/processes.json"))).encode()
             class H(http.server.BaseHTTPRequestHandler):
                 def do_GET(self):
                     self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
@@ -129,8 +129,7 @@ struct AgentDeployTests {
             #expect(failed.release == 1)
             #expect(failed.healthy)
             let error = try #require(failed.error)
-            #expect(error.contains("web did not answer http://127.0.0.1:"))
-            #expect(error.contains("/healthz within 2s"))
+            #expect(error.hasPrefix("web.1 of v2 did not pass its health check GET /healthz within 2s: it got no answer"), "\(error)")
             #expect(h.answer()?.release == "v1")
 
             // Not retried for the same deploy: the status stays as it is.
@@ -171,7 +170,7 @@ struct AgentDeployTests {
             #expect(await h.eventually { (h.answer()?.pid).map { $0 != first.pid } ?? false })
             let after = try await h.waitRunning(1, deploy: "d1")
             #expect(after.state == .running)
-            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.log"), encoding: .utf8)
+            let log = try String(contentsOf: h.agentDir.appendingPathComponent("logs/v1-web.1.log"), encoding: .utf8)
             #expect(log.contains("killed by signal 9"))
         }
     }
@@ -212,7 +211,7 @@ struct AgentDeployTests {
 
     @Test func stoppingTheAgentStopsTheAppProcesses() async throws {
         try await withHarness { h in
-            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"])
+            try await h.release(processes: ["web": "python3 app.py", "worker": "sleep 600"], formation: ["web": 1, "worker": 1])
             try await h.setDesired(1, deploy: "d1")
             h.startAgent()
             try await h.waitRunning(1, deploy: "d1")

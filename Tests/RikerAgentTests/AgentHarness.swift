@@ -10,7 +10,7 @@ import Testing
 /// A store, an agent dir and helpers to pack apps into releases and watch the agent's status.
 final class AgentHarness {
     let temp: TempDir
-    let store: LocalReleaseStore
+    let store: any ReleaseStore
     let app = "demo"
     let env = "production"
     let instance = "i-1"
@@ -18,9 +18,10 @@ final class AgentHarness {
     let port = freePort()
     private var agents: [(Agent, Task<Void, Error>)] = []
 
-    init() throws {
+    /// `store`: where releases live (default: a local store in the temp dir).
+    init(store: (any ReleaseStore)? = nil) throws {
         temp = try TempDir("riker-agent")
-        store = LocalReleaseStore(directory: temp.path("store"))
+        self.store = store ?? LocalReleaseStore(directory: temp.path("store"))
         agentDir = temp.path("agent")
     }
 
@@ -44,7 +45,8 @@ final class AgentHarness {
     @discardableResult
     func release(files: [String: String] = ["app.py": AgentHarness.webApp],
                  processes: [String: String] = ["web": "python3 app.py"],
-                 config: [String: String] = [:]) async throws -> Release {
+                 config: [String: String] = [:], formation: [String: Int]? = nil,
+                 manifest: AppManifest? = nil) async throws -> Release {
         let src = temp.path("src-\(UUID().uuidString.prefix(6))")
         for (path, text) in files {
             let url = src.appendingPathComponent(path)
@@ -57,7 +59,8 @@ final class AgentHarness {
         return try await store.createRelease(Release(
             version: 0, app: app, env: env, commit: String(repeating: "ab", count: 20), ref: "refs/heads/main",
             builder: "test", processTypes: processes, artifact: key, sha256: packed.sha256, size: packed.size,
-            config: config, createdBy: "test", description: "test release"))
+            config: config, createdBy: "test", description: "test release", formation: formation.map(Formation.init),
+            manifest: manifest))
     }
 
     func setDesired(_ version: Int, deploy: String) async throws {
@@ -153,8 +156,8 @@ func processExists(_ pid: Int32) -> Bool {
 }
 
 /// Runs `body` with a fresh harness and always stops its agents and removes its files.
-func withHarness(_ body: (AgentHarness) async throws -> Void) async throws {
-    let h = try AgentHarness()
+func withHarness(store: (any ReleaseStore)? = nil, _ body: (AgentHarness) async throws -> Void) async throws {
+    let h = try AgentHarness(store: store)
     do { try await body(h) } catch {
         await h.cleanup()
         throw error

@@ -27,7 +27,8 @@ struct ImageReleaseTests {
             let dockerfile = Self.httpd.replacingOccurrences(of: "COPY www /www", with: "COPY www /www\nRUN [\"/bin/busybox\", \"ln\", \"-s\", \"busybox\", \"/bin/sh\"]")
             let ctx = try h.podman.context("app", files: ["Dockerfile": dockerfile, "www/index.html": "hello from the image\n",
                                                           "Procfile": "worker: echo worker sees $SECRET_TOKEN on $DYNO; exec /bin/busybox sleep 1000\n"])
-            let release = try await h.buildRelease(ctx, config: ["SECRET_TOKEN": "hunter2"])
+            var release = try await h.buildRelease(ctx, config: ["SECRET_TOKEN": "hunter2"])
+            release.formation = Formation(["web": 1, "worker": 1])
             #expect(release.builder == "dockerfile")
             #expect(release.image?.port == 8080)
             #expect(release.artifact == "apps/demo/blobs/sha256/\(release.sha256)")
@@ -42,8 +43,10 @@ struct ImageReleaseTests {
 
             let port = try #require(running.webPort)
             #expect(await h.eventually { h.get(port) == "hello from the image\n" })
-            #expect(await h.eventually { h.log(release, "worker").contains("worker sees hunter2 on worker.1") })
-            let envFile = installed.directory.appendingPathComponent(".riker-env-web")
+            #expect(await h.eventually { h.log(release, "worker.1").contains("worker sees hunter2 on worker.1") })
+            // The env file is the agent's (0600 in its 0700 env/ dir), not in the release dir.
+            #expect(!FileManager.default.fileExists(atPath: installed.directory.appendingPathComponent(".riker-env-web.1").path))
+            let envFile = h.paths.envFile(release.version, "web.1")
             #expect((try FileManager.default.attributesOfItem(atPath: envFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
             #expect(try String(contentsOf: envFile, encoding: .utf8).contains("PORT=8080\n"))
             for p in running.processes {

@@ -90,8 +90,9 @@ struct LayeredInstallTests {
 
     static func app(_ version: String) -> [String: String] { deps.merging(["version.txt": version + "\n"]) { $1 } }
 
-    @Test func agentsDownloadOnlyTheLayersTheyLackAndRollbackMovesNothing() async throws {
-        try await withHarness { h in
+    @Test(arguments: AgentLogStore.allCases)
+    func agentsDownloadOnlyTheLayersTheyLackAndRollbackMovesNothing(store kind: AgentLogStore) async throws {
+        try await withHarness(store: try await kind.make()) { h in
             let r1 = try await h.layeredRelease(Self.app("one"))
             let layers = try #require(r1.layers)
             #expect(layers.map(\.role) == [.dependencies, .app])
@@ -149,15 +150,16 @@ struct LayeredInstallTests {
         }
     }
 
-    @Test func aTamperedLayerInTheStoreIsRefusedAndTheOldReleaseKeepsServing() async throws {
-        try await withHarness { h in
+    @Test(arguments: AgentLogStore.allCases)
+    func aTamperedLayerInTheStoreIsRefusedAndTheOldReleaseKeepsServing(store kind: AgentLogStore) async throws {
+        try await withHarness(store: try await kind.make()) { h in
             try await h.layeredRelease(Self.app("one"))
             try await h.setDesired(1, deploy: "d1")
             try await h.withCountingAgent { _ in
                 try await h.waitRunning(1, deploy: "d1")
                 let r2 = try await h.layeredRelease(Self.app("two"))
                 let appLayer = try #require(r2.layers?.last)
-                try Data("not the layer".utf8).write(to: h.temp.path("store").appendingPathComponent(h.blobKey(appLayer)))
+                _ = try await h.store.put(h.blobKey(appLayer), Data("not the layer".utf8), condition: .always)
 
                 try await h.setDesired(2, deploy: "d2")
                 let status = try await h.waitForStatus { $0.state == .failed && $0.target == 2 }
@@ -166,6 +168,27 @@ struct LayeredInstallTests {
                 #expect(error.contains("has SHA-256") && error.contains("not \(appLayer.digest.hex): refusing to use it"), "\(error)")
                 #expect(h.get("/version.txt") == "one\n")
                 #expect(!FileManager.default.fileExists(atPath: h.cachedTree(appLayer).path))
+            }
+        }
+    }
+
+    @Test func aReleaseWhoseLayersAreNotItsManifestsIsRefused() async throws {
+        try await withHarness { h in
+            let r1 = try await h.layeredRelease(Self.app("one"))
+            let r2 = try await h.layeredRelease(Self.app("two"))
+            // r1's manifest digest, r2's app layer: the list does not match the artifact.
+            var forged = r1
+            forged.layers = [try #require(r1.layers?.first), try #require(r2.layers?.last)]
+            forged.description = "forged"
+            let bad = try await h.store.createRelease(forged)
+            try await h.setDesired(1, deploy: "d1")
+            try await h.withCountingAgent { _ in
+                try await h.waitRunning(1, deploy: "d1")
+                try await h.setDesired(bad.version, deploy: "d2")
+                let status = try await h.waitForStatus { $0.state == .failed && $0.target == bad.version }
+                #expect(status.release == 1)
+                #expect(status.error?.contains("lists layers its slug manifest") == true, "\(String(describing: status.error))")
+                #expect(h.get("/version.txt") == "one\n")
             }
         }
     }
@@ -223,7 +246,7 @@ struct LayeredInstallTests {
             options.appUser = user
             try await h.withCountingAgent(options) { _ in try await h.waitRunning(1, deploy: "d1") }
             let release = h.agentDir.appendingPathComponent("releases/v1")
-            func asApp(_ script: String) throws -> (String, ExitStatus) {
+            func asApp(_ script: String) throws -> (String, RikerCore.ExitStatus) {
                 try ProcessRunner.capture(try user.wrap(ProcessSpec("/bin/sh", ["-c", script], environment: ["PATH": "/usr/bin:/bin"],
                                                                      workingDirectory: release)), timeout: 30)
             }

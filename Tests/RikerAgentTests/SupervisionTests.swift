@@ -23,7 +23,7 @@ struct SupervisionTests {
         }
         #expect(delays == [1, 2, 4, 8, 16, 30, 30])
         #expect(registry.current.isEmpty)
-        #expect(p.logTail() == "crashing")
+        #expect(p.logTail() == ["crashing"])
     }
 
     @Test func aLongRunBeforeTheCrashResetsTheDelay() throws {

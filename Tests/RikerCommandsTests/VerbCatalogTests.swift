@@ -15,7 +15,8 @@ struct VerbCatalogTests {
     /// Keys scoped to apps are checked against the app a verb's parsed arguments name: every
     /// app verb must say which (else no app key could run it, or worse, the check could not).
     @Test func everyAppVerbNamesItsApp() throws {
-        let required: [Verb: [String]] = [.configSet: ["A=1"], .configUnset: ["A"], .deploy: ["main"], .promote: ["--from", "a", "--to", "b"]]
+        let required: [Verb: [String]] = [.configSet: ["A=1"], .configUnset: ["A"], .deploy: ["main"], .promote: ["--from", "a", "--to", "b"],
+                                          .psScale: ["worker=1"], .deploysInfo: ["20261125T040000-abc123"]]
         for verb in Verb.all where verb.takesApp {
             let command = try RikerCommand.parseAsRoot([verb.name, "web"] + (required[verb] ?? []))
             #expect((command as? AppCommand)?.app == "web", "\(verb) does not name its app")

@@ -1,6 +1,5 @@
 import Foundation
 import RikerCore
-import RikerTestSupport
 
 /// A real rsyslogd on 127.0.0.1 for drain tests: its own config, pid file and work directory,
 /// no system logging; one imtcp input (octet-counted framing, optionally TLS through the
@@ -9,23 +8,27 @@ import RikerTestSupport
 ///
 /// Runs in the foreground (`rsyslogd -n -f CONF -i PIDFILE`) as a child of the test; `stop()`
 /// ends it (SIGTERM, then SIGKILL) and `start()` starts it again on the same port.
-final class RsyslogServer: @unchecked Sendable {
+public final class RsyslogServer: @unchecked Sendable {
     /// One message as rsyslog parsed it.
-    struct Received: Equatable {
-        var hostname, appName, procID, msgID, structuredData, timestamp, message: String
+    public struct Received: Equatable {
+        public var hostname, appName, procID, msgID, structuredData, timestamp, message: String
+        public init(hostname: String, appName: String, procID: String, msgID: String, structuredData: String, timestamp: String, message: String) {
+            self.hostname = hostname; self.appName = appName; self.procID = procID; self.msgID = msgID
+            self.structuredData = structuredData; self.timestamp = timestamp; self.message = message
+        }
     }
 
-    let port: Int
-    let dir: TempDir
-    let tls: Bool
+    public let port: Int
+    public let dir: TempDir
+    public let tls: Bool
     private var process: ChildProcess?
     private var generation = 0
 
-    var output: URL { dir.path("received.log") }
+    public var output: URL { dir.path("received.log") }
     /// The self-signed certificate a TLS server presents (the CA file for the drain).
-    var certificate: URL { dir.path("cert.pem") }
+    public var certificate: URL { dir.path("cert.pem") }
 
-    init(tls: Bool = false) throws {
+    public init(tls: Bool = false) throws {
         dir = try TempDir("rsyslog")
         port = freePort()
         self.tls = tls
@@ -59,7 +62,7 @@ final class RsyslogServer: @unchecked Sendable {
     }
 
     /// Starts rsyslogd and waits until it accepts connections.
-    func start() throws {
+    public func start() throws {
         generation += 1
         var spec = ProcessSpec("rsyslogd", ["-n", "-f", dir.path("rsyslog.conf").path, "-i", dir.path("rsyslogd-\(generation).pid").path],
                                environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"])
@@ -81,18 +84,18 @@ final class RsyslogServer: @unchecked Sendable {
     }
 
     /// Stops rsyslogd (SIGTERM, then SIGKILL after 5 s).
-    func stop() {
+    public func stop() {
         process?.terminate(grace: 5)
         process = nil
     }
 
     /// What rsyslogd printed itself, for failure messages.
-    var diagnostics: String {
+    public var diagnostics: String {
         ((try? String(contentsOf: dir.path("rsyslogd.out"), encoding: .utf8)) ?? "").split(separator: "\n").suffix(5).joined(separator: " | ")
     }
 
     /// The messages written so far.
-    func received() -> [Received] {
+    public func received() -> [Received] {
         let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in
             let f = line.split(separator: "|", maxSplits: 6, omittingEmptySubsequences: false).map(String.init)

@@ -1,5 +1,4 @@
 import Foundation
-import RikerCore
 
 /// A log drain address: `syslog+tcp://HOST:PORT` or `syslog+tls://HOST:PORT` (the value of
 /// the `logs.drain` app setting). HOST is a name, an IPv4 address or a bracketed IPv6 address.
