@@ -251,8 +251,10 @@ struct LayeredInstallTests {
                                                                      workingDirectory: release)), timeout: 30)
             }
             // The shared file is readable and runnable, not writable, not re-permissionable.
-            #expect(try asApp("cat .heroku/python/lib/dep.txt").0 == "dependency 1\n")
-            #expect(try asApp("sh .heroku/python/bin/tool").0 == "tool\n")
+            let read = try asApp("cat .heroku/python/lib/dep.txt")
+            #expect(read.0.trimmingCharacters(in: .whitespacesAndNewlines) == "dependency 1", "\(read)")
+            let ran = try asApp("sh .heroku/python/bin/tool")
+            #expect(ran.0.trimmingCharacters(in: .whitespacesAndNewlines) == "tool", "\(ran)")
             #expect(try asApp("echo x >> .heroku/python/lib/dep.txt").1.succeeded == false)
             #expect(try asApp("chmod u+w .heroku/python/lib/dep.txt").1.succeeded == false)
             // Its own files and directories are its own: it can replace a shared file in its release
