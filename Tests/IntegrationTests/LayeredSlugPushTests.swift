@@ -88,8 +88,9 @@ import Testing
         #expect(first.output.contains("       Done: "))
         #expect(!first.output.contains("layer"), "\(first.output)")
         let url = try #require(deployedURL(first.output))
-        let v1 = try server.riker(["releases", "old", "--json"]).output
-        #expect(v1.contains("/slugs/") && !v1.contains("\"layers\""), "\(v1)")
+        // Stored as every release was before layers: an archive under slugs/, no layer list.
+        let v1 = try String(contentsOf: server.root.appendingPathComponent("store/apps/old/production/releases/v1/release.json"), encoding: .utf8)
+        #expect(v1.contains("\"artifact\" : \"apps/old/slugs/") && !v1.contains("\"layers\""), "\(v1)")
 
         #expect(try server.riker(["apps:set", "old", "build.slug_format="]).succeeded)
         try repo.write("version.txt", "layered\n")
@@ -97,6 +98,8 @@ import Testing
         let second = try server.push(repo.url, app: "old")
         #expect(second.succeeded, "\(second.output)")
         #expect(second.output.contains("in 1 layer: app "), "\(second.output)")
+        let v2 = try String(contentsOf: server.root.appendingPathComponent("store/apps/old/production/releases/v2/release.json"), encoding: .utf8)
+        #expect(v2.contains("\"artifact\" : \"apps/old/blobs/sha256/") && v2.contains("\"layers\""), "\(v2)")
         #expect(try httpGet(url + "/version.txt")?.body == "layered\n")
 
         let back = try server.riker(["rollback", "old", "v1"])
