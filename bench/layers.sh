@@ -26,7 +26,11 @@ fi
 work=$(mktemp -d /tmp/riker-layers-bench-XXXXXX); chmod 711 "$work"
 root=$work/root
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+# RIKER_BENCH_KEEP=1 keeps the work dir (agent logs, push logs) for a look afterwards.
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ -n "${RIKER_BENCH_KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { date +%s.%N; }
@@ -71,6 +75,7 @@ push() {
   t0=$(now)
   GIT_SSH_COMMAND=$ssh_cmd git -C "$work/src/$1" push -q "ssh://$(id -un)@127.0.0.1:$port/$1.git" main 2>"$work/push-$1.log" \
     || { tail -30 "$work/push-$1.log" >&2; exit 1; }
+  cat "$work/push-$1.log" >> "$work/pushes-$1.log"
   t1=$(now)
   echo "$t1 - $t0" | bc
 }
@@ -83,7 +88,11 @@ downloaded() {
     | awk '{s+=$1} END {print s+0}'
 }
 logsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
-release_json() { r releases "$1" --json | python3 -c "import json,sys; r=json.load(sys.stdin)[0]; print(r['$2'] if '$2' in r else 0)"; }
+# release_json APP FIELD: a field of the app's current release, read from the store.
+release_json() {
+  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r.get(sys.argv[2], 0))" \
+    "$root/store/apps/$1/production/releases/$(cat "$root/store/apps/$1/production/current")/release.json" "$2"
+}
 pct() { echo "scale=2; 100 * $1 / $2" | bc; }
 
 flask_files() {
@@ -199,7 +208,8 @@ if [[ " $parts " == *" asg "* ]]; then
   read -r aup adown at < <(moved archive)
   r apps:set data-asg build.slug_format= >/dev/null
   read -r lup ldown lt < <(moved layers)
-  asize=$(r releases data-asg --json | python3 -c 'import json,sys; print([r["size"] for r in json.load(sys.stdin) if "layers" not in r][0])')
+  asize=$(python3 -c 'import glob,json,sys; print([r["size"] for r in map(lambda f: json.load(open(f)), glob.glob(sys.argv[1])) if "layers" not in r][0])' \
+    "$root/store/apps/data-asg/production/releases/v*/release.json")
   echo "ASG of $n agents (moto), one-line change deploy of the numpy+pandas app (archive slug $(numfmt --to=iec "$asize")):"
   printf '  archive  uploaded %10d B  downloaded by all agents %11d B  total %11d B  deploy %5.1fs\n' "$aup" "$adown" $(( aup + adown )) "$at"
   printf '  layers   uploaded %10d B  downloaded by all agents %11d B  total %11d B  deploy %5.1fs  (%.3f%% of archive)\n' \
