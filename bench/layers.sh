@@ -57,7 +57,7 @@ SetEnv RIKER_HOME=$RIKER_HOME
 CONF
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f "$root/sshd/config" 2>"$work/sshd.log" & pids+=($!)
-r serve 2>"$work/serve.log" & pids+=($!)
+"$bin/riker" --root "$root" serve 2>"$work/serve.log" & pids+=($!)
 for _ in $(seq 100); do [ -f "$root/serve.pid" ] && break; sleep 0.1; done
 ssh_cmd="ssh -i $work/keys/riker -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $port"
 
@@ -68,24 +68,31 @@ new_app() {
   mkdir -p "$work/src/$1"
   git -C "$work/src/$1" init -q -b main
 }
-# push NAME MESSAGE: commits everything and pushes over ssh; prints the wall time.
+# push NAME MESSAGE: commits everything and pushes over ssh; prints the wall time. With
+# PUSH_LOCAL=1 it pushes to the app's repository directly, as bench/asg.sh does, so the hook
+# runs with this shell's AWS environment.
 push() {
   git -C "$work/src/$1" add -A && git -C "$work/src/$1" -c user.name=b -c user.email=b@x commit -qm "$2"
   local t0 t1
   t0=$(now)
-  GIT_SSH_COMMAND=$ssh_cmd git -C "$work/src/$1" push -q "ssh://$(id -un)@127.0.0.1:$port/$1.git" main 2>"$work/push-$1.log" \
-    || { tail -30 "$work/push-$1.log" >&2; exit 1; }
+  if [ -n "${PUSH_LOCAL:-}" ]; then
+    RIKER_ROOT=$root RIKER_BIN=$bin/riker git -C "$work/src/$1" push -q "$root/repos/$1.git" main 2>"$work/push-$1.log" \
+      || { tail -30 "$work/push-$1.log" >&2; exit 1; }
+  else
+    GIT_SSH_COMMAND=$ssh_cmd git -C "$work/src/$1" push -q "ssh://$(id -un)@127.0.0.1:$port/$1.git" main 2>"$work/push-$1.log" \
+      || { tail -30 "$work/push-$1.log" >&2; exit 1; }
+  fi
   cat "$work/push-$1.log" >> "$work/pushes-$1.log"
   t1=$(now)
   echo "$t1 - $t0" | bc
 }
 # Bytes of the app's artifacts in the store (slugs and blobs).
-store_bytes() { du -sb "$root/store/apps/$1/slugs" "$root/store/apps/$1/blobs" 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+store_bytes() { { du -sb "$root/store/apps/$1/slugs" "$root/store/apps/$1/blobs" 2>/dev/null || true; } | awk '{s+=$1} END {print s+0}'; }
 # Bytes an agent log records downloading after byte offset $2 of it: layers ("fetched N (B bytes)")
 # or single archives ("downloading KEY (B bytes)").
 downloaded() {
-  tail -c +"$(( $2 + 1 ))" "$1" | grep -oE '(fetched [0-9]+ |downloading [^ ]+ )\([0-9]+ bytes\)' | grep -oE '[0-9]+ bytes' \
-    | awk '{s+=$1} END {print s+0}'
+  tail -c +"$(( $2 + 1 ))" "$1" | { grep -oE '(fetched [0-9]+ |downloading [^ ]+ )\([0-9]+ bytes\)' || true; } \
+    | { grep -oE '[0-9]+ bytes' || true; } | awk '{s+=$1} END {print s+0}'
 }
 logsize() { stat -c %s "$1" 2>/dev/null || echo 0; }
 # release_json APP FIELD: a field of the app's current release, read from the store.
@@ -93,7 +100,7 @@ release_json() {
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print(r.get(sys.argv[2], 0))" \
     "$root/store/apps/$1/production/releases/$(cat "$root/store/apps/$1/production/current")/release.json" "$2"
 }
-pct() { echo "scale=2; 100 * $1 / $2" | bc; }
+pct() { echo "scale=4; 100 * $1 / $2" | bc; }
 
 flask_files() {
   printf 'flask\ngunicorn\nrequests\npydantic\n' > "$1/requirements.txt"
@@ -165,7 +172,7 @@ if [[ " $parts " == *" data "* ]]; then
   echo "numpy+pandas (slug $(numfmt --to=iec "$size") compressed, $(numfmt --to=iec "$unpacked") unpacked), median of $rounds one-line changes:"
   for fmt in layers archive; do
     up=$(median < "$work/up-$fmt"); down=$(median < "$work/down-$fmt"); t=$(median < "$work/times-$fmt")
-    printf '  %-7s uploaded %9d B (%6.3f%% of the slug)   downloaded per instance %9d B (%6.3f%%)   push-to-serving %5.2fs\n' \
+    printf '  %-7s uploaded %9d B (%.4f%% of the slug)   downloaded per instance %9d B (%.4f%%)   push-to-serving %5.2fs\n' \
       "$fmt" "$up" "$(pct "$up" "$size")" "$down" "$(pct "$down" "$size")" "$t"
   done
 fi
@@ -194,6 +201,7 @@ if [[ " $parts " == *" asg "* ]]; then
       --dir "$work/agents/$id" --port "$(freeport)" --poll-interval 0.5 --grace 2 >"$work/agents/$id/agent.log" 2>&1 & pids+=($!)
   done
   data_files "$work/src/data-asg"
+  export PUSH_LOCAL=1
   # moved FORMAT: a one-line change deploy after a first one; prints uploaded and downloaded bytes.
   moved() {
     one_line data-asg "$1-first"; push data-asg "$1 first" >/dev/null
