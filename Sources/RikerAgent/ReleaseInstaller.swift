@@ -5,7 +5,9 @@ import RikerCore
 import RikerRelease
 
 /// Gets a release onto disk: download the slug into the cache, verify its SHA-256, unpack it
-/// into `releases/vN`. Reuses what an earlier run left intact; prunes old releases.
+/// into `releases/vN`; for a layered slug, fetch only the layers not cached and assemble
+/// `releases/vN` from them (`installLayers`). Reuses what an earlier run left intact; prunes
+/// old releases and the cached slugs and layers no kept release needs.
 struct ReleaseInstaller: Sendable {
     let store: any ReleaseStore
     let paths: AgentDirectory
@@ -27,6 +29,7 @@ struct ReleaseInstaller: Sendable {
             logger.info("reusing unpacked \(release.name)")
             return dir
         }
+        if let layers = release.layers { return try await installLayers(release, layers, sha: sha, dir: dir, user: user) }
         let slug = try await fetch(release, sha: sha)
 
         try FileManager.default.createDirectory(at: paths.releases, withIntermediateDirectories: true)
@@ -100,6 +103,7 @@ struct ReleaseInstaller: Sendable {
             let sha = String(file.prefix { $0 != "." })
             if file.hasPrefix(".") || !usedSlugs.contains(sha) { try? fm.removeItem(at: paths.cache.appendingPathComponent(file)) }
         }
+        layerCache.prune(kept: kept)
     }
 
     /// Removes half-unpacked staging dirs a previous agent left when it died.
@@ -107,5 +111,6 @@ struct ReleaseInstaller: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: paths.releases.path)) ?? [] where name.hasPrefix(".v") {
             try? FileManager.default.removeItem(at: paths.releases.appendingPathComponent(name))
         }
+        layerCache.removeStaging()
     }
 }

@@ -46,6 +46,13 @@ public enum SlugArchive {
         try SlugPacker.pack(directory: directory, to: file, compression: compression, exclude: exclude, limits: limits)
     }
 
+    /// Packs the entries of `tree` (a whole slug or one layer of it) as `pack(directory:…)`
+    /// does: same format, same determinism, so the same entries give the same bytes. The size
+    /// cap was checked by `SlugTree.scan`; `limits` gives the deadline.
+    public static func pack(_ tree: SlugTree, to file: URL, compression: SlugCompression = .zstd, limits: SlugLimits = .none) throws -> PackedSlug {
+        try SlugPacker.pack(tree, to: file, compression: compression, limits: limits)
+    }
+
     /// Unpacks a slug (zstd or gzip, detected) into `directory`, refusing absolute paths, `..`,
     /// links that point outside, device files; a refused archive leaves `directory` absent.
     ///

@@ -14,15 +14,12 @@ enum SlugPacker {
 
     static func pack(directory: URL, to file: URL, compression: SlugCompression, exclude: (String) -> Bool,
                      limits: SlugLimits) throws -> PackedSlug {
-        let entries = try SlugSource.entries(of: directory, exclude: exclude)
-        // Refused from the walk's sizes alone, before any file is opened: a huge sparse file
-        // costs a stat, not a read.
-        try limits.checkSize(of: entries)
+        try pack(SlugTree.scan(directory, exclude: exclude, limits: limits), to: file, compression: compression, limits: limits)
+    }
+
+    /// Packs the entries of `tree` (already walked and checked against the size cap).
+    static func pack(_ tree: SlugTree, to file: URL, compression: SlugCompression, limits: SlugLimits) throws -> PackedSlug {
         try limits.checkDeadline()
-        let unpackedSize = entries.reduce(Int64(0)) { total, entry in
-            if case .file(let size) = entry.kind { return total + size }
-            return total
-        }
         let folder = file.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let temporary = folder.appendingPathComponent(".\(file.lastPathComponent).partial-\(UUID().uuidString.prefix(8))").path
@@ -30,7 +27,7 @@ enum SlugPacker {
         guard fd >= 0 else { throw RikerError.posix("cannot create slug", path: temporary) }
         let sink = HashingFileSink(fd: fd, path: file.path)
         do {
-            try write(entries, from: directory, compression: compression, to: sink, limits: limits)
+            try write(tree.entries, from: tree.root, compression: compression, to: sink, limits: limits)
             guard close(fd) == 0 else { throw RikerError.posix("cannot write slug", path: file.path) }
         } catch {
             close(fd)
@@ -42,7 +39,7 @@ enum SlugPacker {
             unlink(temporary)
             throw failure
         }
-        return PackedSlug(file: file, sha256: sink.hexDigest(), size: sink.byteCount, compression: compression, unpackedSize: unpackedSize)
+        return PackedSlug(file: file, sha256: sink.hexDigest(), size: sink.byteCount, compression: compression, unpackedSize: tree.unpackedSize)
     }
 
     private static func write(_ entries: [SlugSourceEntry], from root: URL, compression: SlugCompression, to sink: HashingFileSink,

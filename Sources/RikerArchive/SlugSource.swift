@@ -2,7 +2,7 @@ import Foundation
 import RikerCore
 
 /// One thing to put in a slug, found by walking the app directory.
-struct SlugSourceEntry {
+struct SlugSourceEntry: Sendable {
     enum Kind: Equatable {
         case file(size: Int64)
         case directory
@@ -14,6 +14,12 @@ struct SlugSourceEntry {
     let kind: Kind
     /// Permission bits (`0o777` at most: no setuid, setgid or sticky bits in a slug).
     let permissions: mode_t
+    /// Modification time on disk, in nanoseconds since the epoch. Not written to the slug (its
+    /// entries have a fixed time); it only tells whether a file changed (`SlugTree.metadataDigest`).
+    var modified: Int64 = 0
+
+    /// The top-level name the entry is under (`.heroku` for `.heroku/python/lib/x.py`).
+    var topLevelName: Substring { path.prefix { $0 != "/" } }
 }
 
 /// Walks an app directory into the sorted list of entries a slug holds.
@@ -41,19 +47,20 @@ enum SlugSource {
             var info = stat()
             guard lstat(absolute, &info) == 0 else { throw RikerError.posix("cannot read", path: absolute) }
             let permissions = info.st_mode & 0o777
+            let modified = Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec)
             switch info.st_mode & FileType.mask {
             case FileType.directory:
-                result.append(SlugSourceEntry(path: relative, kind: .directory, permissions: permissions))
+                result.append(SlugSourceEntry(path: relative, kind: .directory, permissions: permissions, modified: modified))
                 try walk(directory: absolute, prefix: relative + "/", exclude: exclude, into: &result)
             case FileType.regular:
-                result.append(SlugSourceEntry(path: relative, kind: .file(size: Int64(info.st_size)), permissions: permissions))
+                result.append(SlugSourceEntry(path: relative, kind: .file(size: Int64(info.st_size)), permissions: permissions, modified: modified))
             case FileType.symlink:
                 let target = try readLink(absolute)
                 let parts = relative.split(separator: "/")
                 if let refusal = SlugPath.symlinkEscape(linkPath: parts, target: target) {
                     throw RikerError(.archive, "cannot pack symlink '\(relative)': \(refusal.reason); the agent refuses such slugs, make it relative and inside the app")
                 }
-                result.append(SlugSourceEntry(path: relative, kind: .symlink(target: target), permissions: 0o777))
+                result.append(SlugSourceEntry(path: relative, kind: .symlink(target: target), permissions: 0o777, modified: modified))
             default:
                 continue
             }

@@ -29,6 +29,8 @@ public struct RikerPaths: Sendable {
     public var containerStorage: URL { root.appendingPathComponent("containers") }
     /// An app's image export directory, kept between Dockerfile builds (see `DockerfileBuild`).
     public func imageWorkspace(_ app: String) -> URL { root.appendingPathComponent("images").appendingPathComponent(app) }
+    /// An app's slug workspace: layers of its last builds and what they were packed from (`SlugWorkspace`).
+    public func slugWorkspace(_ app: String) -> URL { root.appendingPathComponent("slugs").appendingPathComponent(app) }
     /// Scratch space for builds; removed after each build.
     public var tmpDir: URL { root.appendingPathComponent("tmp") }
     /// Working directories of the local target's agents.

@@ -76,7 +76,7 @@ public struct Pipeline {
             processTypes: built.processTypes, artifact: built.key, sha256: built.sha256, size: built.size,
             config: config, createdBy: request.createdBy,
             description: "Deploy \(short)" + (summary.isEmpty ? "" : ": \(summary.prefix(72))"), image: built.image,
-            unpackedSize: built.unpackedSize, formation: formation, manifest: built.manifest))
+            unpackedSize: built.unpackedSize, formation: formation, manifest: built.manifest, layers: built.layers))
         output.step("Released \(release.name) (\(short))")
         FormationNotes.print(release, notes: notes, output: output)
         return release
@@ -102,6 +102,8 @@ public struct Pipeline {
         var manifest: AppManifest?
         /// A slug's unpacked size (the agent's cap when unpacking it).
         var unpackedSize: Int64? = nil
+        /// A layered slug's layers.
+        var layers: [SlugLayer]? = nil
     }
 
     /// Compiles `buildDir` with buildpacks and stores it as a slug (unless an identical one is stored).
@@ -120,6 +122,11 @@ public struct Pipeline {
         let result = try await Blocking.run { try Builder.build(buildRequest) }
 
         output.step("Compressing...")
+        if settings.layeredSlugs {
+            let slug = try await storeLayeredSlug(request, buildDir: buildDir, work: work, limits: limits)
+            return Artifact(builder: result.builder, processTypes: result.processTypes, key: slug.key, sha256: slug.sha256, size: slug.size,
+                            image: nil, manifest: result.manifest, unpackedSize: slug.unpackedSize, layers: slug.layers)
+        }
         let slug: PackedSlug
         do {
             slug = try await Blocking.run {

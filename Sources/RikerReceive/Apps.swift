@@ -33,8 +33,8 @@ public struct Apps {
         return created
     }
 
-    /// Deletes `app`: releases, slugs, config and settings in the store, its repository and build
-    /// cache. `app.json` goes first, so `riker serve` stops its agents even if the rest is slow.
+    /// Deletes `app`: releases, slugs, config and settings in the store, its repository, build
+    /// cache and workspaces. `app.json` goes first, so `riker serve` stops its agents even if the rest is slow.
     public func destroy(_ app: String) async throws {
         try AppName.validate(app)
         guard try await store.app(app) != nil else { throw RikerError(.notFound, "app \(app) does not exist: see apps:list") }
@@ -42,6 +42,6 @@ public struct Apps {
         LocalServer.poke(paths)
         for obj in try await store.list(prefix: "apps/\(app)/") { try await store.delete(obj.key) }
         try AppRepository.remove(app, paths: paths)
-        try? FileManager.default.removeItem(at: paths.buildCache(app))
+        for dir in [paths.buildCache(app), paths.slugWorkspace(app), paths.imageWorkspace(app)] { try? FileManager.default.removeItem(at: dir) }
     }
 }

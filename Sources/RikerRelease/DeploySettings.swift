@@ -99,6 +99,8 @@ public struct BuildSettings: Sendable, Equatable {
     public var maxSlugMB: Int
     /// `maxSlugMB` in bytes.
     public var maxSlugBytes: Int64 { Int64(maxSlugMB) << 20 }
+    /// `build.slug_format`: a layered slug (true, the default) or one archive.
+    public var layeredSlugs: Bool
 
     public init(_ app: AppSettings, env: String) throws {
         let read = SettingReader(app: app, env: env)
@@ -106,6 +108,7 @@ public struct BuildSettings: Sendable, Equatable {
         args = try read.optional("build.args") { try? BuildArgs.parse($0) } ?? []
         network = try read.value("build.network") { try? BuildNetwork(setting: $0) }
         maxSlugMB = try read.value("build.max_slug_mb") { Int($0) }
+        layeredSlugs = try read.value("build.slug_format") { $0 == "layers" }
     }
 }
 

@@ -13,7 +13,9 @@ public struct Release: Codable, Sendable, Equatable {
     /// `buildpack:python`, `buildpack:https://…`, `dockerfile`.
     public var builder: String
     public var processTypes: [String: String]
-    /// Store key of the artifact (`apps/APP/slugs/SHA256.tar.zst`; for an image, its manifest blob).
+    /// Store key of the artifact: `apps/APP/slugs/SHA256.tar.zst` for a single-archive slug; for
+    /// a layered slug or an image, its manifest blob `apps/APP/blobs/sha256/HEX`. `sha256` is
+    /// the artifact's digest either way.
     public var artifact: String
     public var sha256: String
     public var size: Int64
@@ -33,6 +35,9 @@ public struct Release: Codable, Sendable, Equatable {
     /// What the slug's files add up to unpacked (apparent sizes): the agent refuses a slug whose
     /// entries add up to more. Nil in images and in releases written before it was recorded.
     public var unpackedSize: Int64?
+    /// For a layered slug: its layers, as its manifest (the artifact) lists them. Nil for a
+    /// single-archive slug (every release written before layers existed) and for images.
+    public var layers: [SlugLayer]?
 
     enum CodingKeys: String, CodingKey {
         case version, app, env, commit, ref, builder
@@ -43,17 +48,19 @@ public struct Release: Codable, Sendable, Equatable {
         case description
         case image, formation, manifest
         case unpackedSize = "unpacked_size"
+        case layers
     }
 
     public init(version: Int, app: String, env: String, commit: String, ref: String, builder: String,
                 processTypes: [String: String], artifact: String, sha256: String, size: Int64,
                 config: [String: String], createdAt: Date = Date(), createdBy: String, description: String,
-                image: ImageArtifact? = nil, unpackedSize: Int64? = nil, formation: Formation? = nil, manifest: AppManifest? = nil) {
+                image: ImageArtifact? = nil, unpackedSize: Int64? = nil, formation: Formation? = nil, manifest: AppManifest? = nil,
+                layers: [SlugLayer]? = nil) {
         self.version = version; self.app = app; self.env = env; self.commit = commit; self.ref = ref
         self.builder = builder; self.processTypes = processTypes; self.artifact = artifact
         self.sha256 = sha256; self.size = size; self.config = config; self.createdAt = createdAt
         self.createdBy = createdBy; self.description = description; self.image = image
-        self.unpackedSize = unpackedSize; self.formation = formation; self.manifest = manifest
+        self.unpackedSize = unpackedSize; self.formation = formation; self.manifest = manifest; self.layers = layers
     }
 
     public var name: String { "v\(version)" }

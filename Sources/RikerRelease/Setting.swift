@@ -50,6 +50,8 @@ public struct Setting: Sendable {
         Setting("build.timeout_seconds", default: "900", "seconds a build may take", check: number("build.timeout_seconds")),
         Setting("build.max_slug_mb", default: "500", "MB (MiB) a slug's files may add up to unpacked; sparse files count in full",
                 check: { Int($0).map { (1...1_048_576).contains($0) } == true ? nil : "build.max_slug_mb must be a whole number of MB from 1 to 1048576" }),
+        Setting("build.slug_format", default: "layers", "layers (dependencies and app stored apart; agents fetch only what changed) or archive (one tar, for riker-agents older than layers)",
+                check: { ["layers", "archive"].contains($0) ? nil : "build.slug_format must be layers or archive" }),
         Setting("build.args", "config vars a Dockerfile build gets as --build-arg (names, comma-separated)", check: BuildArgs.problem),
         Setting("build.network", default: "default", "whether Dockerfile RUN steps reach the network: default or none",
                 check: BuildNetwork.problem),

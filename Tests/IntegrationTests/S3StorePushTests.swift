@@ -3,7 +3,7 @@ import RikerCore
 import RikerTestSupport
 import Testing
 
-/// The spine with `store=s3://…`: releases and slugs live in a real moto_server bucket.
+/// The spine with `store=s3://…`: releases and slugs (layers and their manifest) live in a real moto_server bucket.
 @Suite struct S3StorePushTests {
     @Test func pushesStoreReleasesAndTaggedSlugsInS3() throws {
         let moto = try MotoServer.shared()
@@ -38,7 +38,7 @@ import Testing
         let release = try aws.aws(["s3", "cp", "s3://\(bucket)/prod/apps/web/production/releases/v2/release.json", "-"])
         #expect(release.contains(commit2))
         let slugKey = try #require(keys.split(whereSeparator: { $0 == "\t" || $0 == "\n" }).map(String.init).first {
-            $0.contains("/slugs/") && release.contains(String($0.split(separator: "/").last!.prefix(64)))
+            $0.contains("/blobs/sha256/") && release.contains("\"artifact\" : \"apps/web/blobs/sha256/\($0.split(separator: "/").last!)\"")
         })
         let tags = try aws.aws(["s3api", "get-object-tagging", "--bucket", bucket, "--key", slugKey, "--query", "TagSet[].[Key,Value]"])
         #expect(tags.contains("app\tweb"))
