@@ -5,14 +5,18 @@
 # recorded durably in the spool with fsync, answered 202), so the ratio is the cost of the
 # durable record. Then delivery → deployed (the build record says succeeded: built, released,
 # healthy) against the same change pushed over SSH to a twin app, side by side, medians of
-# ROUNDS. Usage: bench/webhook.sh [DELIVERIES_PER_KIND] [CONCURRENCY] [ROUNDS]
+# ROUNDS. Usage: [RIKER_BIN=DIR] bench/webhook.sh [DELIVERIES_PER_KIND] [CONCURRENCY] [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
 concurrency=${2:-50}
 rounds=${3:-5}
-swift build -c release --scratch-path .build-release >/dev/null 2>&1 || swift build -c release --scratch-path .build-release
-bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
+# $RIKER_BIN: a directory with riker and riker-agent already built (else a release build here).
+if [ -n "${RIKER_BIN:-}" ]; then bin=$RIKER_BIN; else
+  swift build -c release --scratch-path .build-release >/dev/null 2>&1 || swift build -c release --scratch-path .build-release
+  bin=$(swift build -c release --scratch-path .build-release --show-bin-path)
+fi
+echo "binaries: $bin"
 work=$(mktemp -d /tmp/riker-webhook-bench-XXXXXX); chmod 711 "$work"
 root=$work/root
 pids=()
