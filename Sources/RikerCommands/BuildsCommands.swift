@@ -36,7 +36,6 @@ struct BuildsList: AsyncParsableCommand, AppCommand {
         }
     }
 
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s.padding(toLength: n, withPad: " ", startingAt: 0) }
 }
 
 /// `riker builds:output APP ID`: what a build printed (its log, config values masked), followed while it runs.

@@ -44,7 +44,6 @@ struct DeploysList: AsyncParsableCommand, AppCommand {
         }
     }
 
-    private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s.padding(toLength: n, withPad: " ", startingAt: 0) }
 }
 
 /// `riker deploys:info APP ID`: one deploy's timeline, each batch and each instance event at

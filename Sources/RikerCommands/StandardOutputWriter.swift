@@ -45,3 +45,6 @@ struct StandardOutputWriter {
         _ = poll(&p, 1, 1000)
     }
 }
+
+/// `s` padded with spaces to `n` characters (longer ones as they are), for table columns.
+func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s.padding(toLength: n, withPad: " ", startingAt: 0) }

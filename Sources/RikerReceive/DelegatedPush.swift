@@ -47,11 +47,7 @@ public enum DelegatedPush {
             let file = Self.file(paths)
             try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
             try AtomicFile.write(try JSONCoding.encode(Endpoint(port: port, token: token)), to: file, mode: 0o600)
-            var info = stat()
-            if stat(paths.root.path, &info) == 0, info.st_uid != geteuid() {
-                chown(file.deletingLastPathComponent().path, info.st_uid, info.st_gid)
-                chown(file.path, info.st_uid, info.st_gid)
-            }
+            DelegatedPush.giveToRootOwner(file.deletingLastPathComponent(), paths: paths)
         }
 
         /// The endpoint, when a root serve published one for this root.
