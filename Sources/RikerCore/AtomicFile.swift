@@ -28,10 +28,22 @@ public enum AtomicFile {
     }
 
     /// Reads a whole file, or nil if it does not exist.
+    /// "Does not exist" is decided by open(2)'s own errno, not by a second look: a file created
+    /// between a failed read and a later existence check must not turn into an error.
     public static func read(_ url: URL) throws -> Data? {
-        do { return try Data(contentsOf: url) } catch {
-            if !FileManager.default.fileExists(atPath: url.path) { return nil }
-            throw RikerError(.io, "cannot read \(url.path): \(error.localizedDescription)")
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw RikerError.posix("cannot read", path: url.path)
+        }
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { if errno == EINTR { continue }; throw RikerError.posix("cannot read", path: url.path) }
+            if n == 0 { return data }
+            data.append(contentsOf: buffer[0..<n])
         }
     }
 

@@ -44,6 +44,35 @@ import Testing
         #expect(try !AtomicFile.createIfAbsent(Data("2".utf8), at: f))
         #expect(try AtomicFile.read(f) == Data("1".utf8))
     }
+
+    @Test func readAnswersNilForAMissingFileTheWholeContentForABigOneAndFailsOnADirectory() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        #expect(try AtomicFile.read(dir.path("absent")) == nil)
+        #expect(try AtomicFile.read(dir.path("absent/below")) == nil)
+        let big = Data((0..<300_000).map { UInt8($0 % 251) })
+        try AtomicFile.write(big, to: dir.path("big"))
+        #expect(try AtomicFile.read(dir.path("big")) == big)
+        #expect(throws: RikerError.self) { try AtomicFile.read(dir.url) }
+    }
+
+    /// A file that appears and disappears while it is read is either read or absent, never an
+    /// error (an agent writing its first status while a deployer polls for it).
+    @Test func aFileCreatedAndRemovedDuringReadsIsNeverAnError() async throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let f = dir.path("status")
+        let writer = Task.detached {
+            while !Task.isCancelled {
+                try? AtomicFile.write(Data("x".utf8), to: f)
+                unlink(f.path)
+            }
+        }
+        defer { writer.cancel() }
+        var seen = (some: 0, none: 0)
+        for _ in 0..<20_000 {
+            if try AtomicFile.read(f) == nil { seen.none += 1 } else { seen.some += 1 }
+        }
+        #expect(seen.some + seen.none == 20_000)
+    }
 }
 
 @Suite struct ProcessRunnerTests {
