@@ -31,6 +31,18 @@ public final class Output: @unchecked Sendable {
         lock.withLock { masked = Array(Set(masked + add)).sorted { $0.count > $1.count } }
     }
 
+    /// `text` with the masked values replaced, for what is kept beside the log (a build
+    /// record's error, a commit status, the server's own log).
+    public func masking(_ text: String) -> String {
+        lock.withLock { Self.replace(masked, in: text) }
+    }
+
+    private static func replace(_ values: [String], in text: String) -> String {
+        var text = text
+        for value in values where text.contains(value) { text = text.replacingOccurrences(of: value, with: "[masked]") }
+        return text
+    }
+
     /// Stops copying lines to the tee file.
     public func endTee() {
         lock.withLock {
@@ -54,9 +66,7 @@ public final class Output: @unchecked Sendable {
             data.withUnsafeBytes { writeAll(fd, $0) }
             guard let tee else { return }
             if masked.isEmpty { tee.write(Data(data)); return }
-            var text = String(decoding: data, as: UTF8.self)
-            for value in masked where text.contains(value) { text = text.replacingOccurrences(of: value, with: "[masked]") }
-            tee.write(Data(text.utf8))
+            tee.write(Data(Self.replace(masked, in: String(decoding: data, as: UTF8.self)).utf8))
         }
     }
 

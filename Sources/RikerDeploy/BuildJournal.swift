@@ -43,7 +43,7 @@ public struct BuildJournal: Sendable {
             return release
         } catch {
             record.status = .failed
-            record.error = String(error.userMessage.prefix(1000))
+            record.error = String(output.masking(error.userMessage).prefix(1000))
             await finish(record, output: output, uploader: uploader, file: file, key: key)
             throw error
         }

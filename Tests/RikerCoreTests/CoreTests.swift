@@ -118,5 +118,6 @@ import Testing
         output.line("after the tee: nothing more")
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text == "before: hunter2-secret\ntoken [masked] and [masked], abc\n")
+        #expect(output.masking("x=hunter2-secret-longer y=abc") == "x=[masked] y=abc")
     }
 }

@@ -61,7 +61,7 @@ extension BuildScheduler {
             for item in batch { await queue.release(item) }
             return
         } catch {
-            let reason = error.userMessage
+            let reason = output.masking(error.userMessage)
             output.error(reason)
             if let commit {
                 await statuses.report(.failure, app: lead.app, env: lead.env, repository: lead.repository, commit: commit, build: lead.buildID,
