@@ -37,8 +37,8 @@ public final class MotoServer: @unchecked Sendable {
     /// Starts a new server and enables authentication.
     public init() throws {
         let port = freePort()
-        let moto = try ChildProcess.resolveExecutable("moto_server", path: ProcessInfo.processInfo.environment["PATH"])
-        server = try ScriptServer(python: Self.watchdog, arguments: [String(getpid()), moto, "-H", "127.0.0.1", "-p", String(port)],
+        _ = try ChildProcess.resolveExecutable("moto_server", path: ProcessInfo.processInfo.environment["PATH"])
+        server = try ScriptServer(python: Self.watchdog, arguments: [String(getpid()), "python3", "-c", Self.atomicS3Writes, String(port)],
                                   port: port, startTimeout: 60)
         let setup = try ProcessRunner.capture(ProcessSpec("python3", ["-c", Self.setupScript, "http://127.0.0.1:\(port)"]), timeout: 60)
         guard setup.status.succeeded, let line = setup.output.split(separator: "\n").last(where: { $0.hasPrefix("KEY ") }) else {
@@ -66,6 +66,25 @@ signal.signal(signal.SIGTERM, stop)
 while child.poll() is None:
     if os.getppid() != parent: stop()
     time.sleep(0.5)
+"""#
+
+    /// moto's server app with its S3 writes made one at a time. moto checks `If-None-Match` and
+    /// `If-Match` and then writes, with no lock between, on a threaded server: two racing
+    /// conditional PUTs can both succeed, which S3 never allows. The store's release claims and
+    /// deploy lock rely on S3's guarantee, so the tests give moto that guarantee (reads and
+    /// the other services stay concurrent; an SQS long poll must not hold a lock).
+    static let atomicS3Writes = #"""
+import sys, threading
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+app = DomainDispatcherApplication(create_backend_app)
+writes = threading.Lock()
+def serialized(environ, start_response):
+    if environ.get("REQUEST_METHOD") in ("PUT", "POST", "DELETE") and "/s3/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+        with writes:
+            return list(app(environ, start_response))
+    return app(environ, start_response)
+run_simple("127.0.0.1", int(sys.argv[1]), serialized, threaded=True)
 """#
 
     static let setupScript = #"""
