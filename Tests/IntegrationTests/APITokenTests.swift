@@ -15,8 +15,8 @@ import Testing
         let all = try server.addToken("ci")
         let scoped = try server.addToken("mine-ci", ["--app", "mine", "--read-only"])
         #expect(all != scoped)
-        // Kept as a SHA-256 hash in a 0600 file; the token itself is nowhere on disk or in a listing.
-        let file = server.root.appendingPathComponent("tokens.json")
+        // Kept as a SHA-256 hash in the store (a 0600 file of the local store); the token itself is nowhere on disk or in a listing.
+        let file = server.root.appendingPathComponent("store/tokens.json")
         let stored = try String(contentsOf: file, encoding: .utf8)
         #expect(!stored.contains(all) && !stored.contains(scoped))
         #expect(stored.contains(sha256Hex(all)))
