@@ -37,9 +37,13 @@ struct Serve: AsyncParsableCommand {
                 let metricsAuth = try MetricsAuthSetting.requiresToken(ServerConfig.load(paths)[MetricsAuthSetting.key])
                 // The API tokens live in the store, shared by every server of it; an older root's file moves there once.
                 let tokens = TokenRing(store: store)
-                let (imported, skipped) = try await tokens.importLegacyFile(paths)
-                if !imported.isEmpty || !skipped.isEmpty {
-                    logger.notice("moved \(imported.count) API token(s) from \(paths.legacyTokensFile.path) into the store (the file is now tokens.json.imported)\(skipped.isEmpty ? "" : "; the store already had \(skipped.joined(separator: ", ")), kept those")")
+                do {
+                    let (imported, skipped) = try await tokens.importLegacyFile(paths)
+                    if !imported.isEmpty || !skipped.isEmpty {
+                        logger.notice("moved \(imported.count) API token(s) from \(paths.legacyTokensFile.path) into the store (the file is now tokens.json.imported)\(skipped.isEmpty ? "" : "; the store already had \(skipped.joined(separator: ", ")), kept those")")
+                    }
+                } catch {
+                    logger.error("the API tokens of \(paths.legacyTokensFile.path) are not in the store yet, so they are refused: \(error.userMessage); run riker tokens:list to move them")
                 }
                 let auth = BearerAuth(tokens: tokens)
                 let pipeline = WebhookPipeline(paths: paths, store: store)
