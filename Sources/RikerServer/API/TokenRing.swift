@@ -61,7 +61,7 @@ public final class TokenRing: @unchecked Sendable {
     /// Creates a token and returns it with its secret text (shown once, stored only hashed).
     /// Refuses a name already taken or an invalid app name.
     public func add(name: String, apps: [String], readOnly: Bool) async throws -> (token: APIToken, secret: String) {
-        try KeyName.validate(name)
+        _ = try KeyName.validate(name)
         for app in apps { try AppName.validate(app) }
         let secret = APIToken.makeSecret()
         let token = APIToken(name: name, sha256: APIToken.hash(secret), apps: Array(Set(apps)).sorted(), readOnly: readOnly, createdAt: Date())
@@ -76,7 +76,7 @@ public final class TokenRing: @unchecked Sendable {
 
     /// Removes a token; throws `.notFound` if there is none by that name.
     public func remove(name: String) async throws {
-        try KeyName.validate(name)
+        _ = try KeyName.validate(name)
         try await change { tokens in
             guard let i = tokens.firstIndex(where: { $0.name == name }) else {
                 throw RikerError(.notFound, "no token named \(name): see tokens:list")
