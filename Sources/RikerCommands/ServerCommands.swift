@@ -34,20 +34,32 @@ struct Serve: AsyncParsableCommand {
             var http: HTTPService?
             var internalToken: String?
             if listen != "none" {
+                let metricsAuth = try MetricsAuthSetting.requiresToken(ServerConfig.load(paths)[MetricsAuthSetting.key])
+                // The API tokens live in the store, shared by every server of it; an older root's file moves there once.
+                let tokens = TokenRing(store: store)
+                do {
+                    let (imported, skipped) = try await tokens.importLegacyFile(paths)
+                    if !imported.isEmpty || !skipped.isEmpty {
+                        logger.notice("moved \(imported.count) API token(s) from \(paths.legacyTokensFile.path) into the store (the file is now tokens.json.imported)\(skipped.isEmpty ? "" : "; the store already had \(skipped.joined(separator: ", ")), kept those")")
+                    }
+                } catch {
+                    logger.error("the API tokens of \(paths.legacyTokensFile.path) are not in the store yet, so they are refused: \(error.userMessage); run riker tokens:list to move them")
+                }
+                let auth = BearerAuth(tokens: tokens)
                 let pipeline = WebhookPipeline(paths: paths, store: store)
                 // riker.conf `queue=`: nil is the embedded spool; `sqs://QUEUE` is shared by the servers of the store.
                 let queue = try await DeliveryQueueSetting.open(ServerConfig.load(paths)["queue"], store: store)
                 let server = try WebhookServer(
                     http: try HTTPServiceConfiguration(listen: listen, tlsCertificate: tlsCert, tlsKey: tlsKey),
                     paths: paths, store: store, queue: queue, fetcher: PipelineFetcher(pipeline: pipeline), runner: PipelineRunner(pipeline: pipeline),
-                    statuses: GitHubCommitStatuses(store: store, logger: logger), observer: metrics, logger: logger)
-                server.http.add(MetricsRoutes(metrics: metrics, scan: StoreMetricsScan(store: store, metrics: metrics)))
+                    statuses: GitHubCommitStatuses(store: store, logger: logger), observer: metrics, auth: auth, logger: logger)
+                server.http.add(MetricsRoutes(metrics: metrics, scan: StoreMetricsScan(store: store, metrics: metrics), auth: metricsAuth ? auth : nil))
                 if geteuid() == 0 {
                     let token = InternalPushRoutes.makeToken()
                     server.http.add(InternalPushRoutes(paths: paths, store: store, token: token))
                     internalToken = token
                 }
-                let api = ServeAPI(paths: paths, store: store, logger: logger)
+                let api = ServeAPI(paths: paths, store: store, auth: auth, logger: logger)
                 server.http.add(api.routes)
                 services += server.services + [api.runner]
                 http = server.http

@@ -3,6 +3,21 @@ import Foundation
 import RikerCore
 import RikerServer
 
+extension GlobalOptions {
+    /// The API tokens of the server's store, with those of an older Riker's `ROOT/tokens.json`
+    /// moved into it first (said on stderr).
+    func tokenRing() async throws -> TokenRing {
+        let ring = TokenRing(store: try openStore())
+        let (imported, skipped) = try await ring.importLegacyFile(paths)
+        if !imported.isEmpty || !skipped.isEmpty {
+            var line = "-----> Moved \(imported.count) API token(s) from \(paths.legacyTokensFile.path) into the store (the file is now tokens.json.imported)"
+            if !skipped.isEmpty { line += "; kept the store's token of the same name for: \(skipped.joined(separator: ", "))" }
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+        return ring
+    }
+}
+
 struct TokensAdd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: Verb.tokensAdd.name,
                                                     abstract: "Create an HTTP API token; prints it once (only its hash is kept).")
@@ -18,7 +33,7 @@ struct TokensAdd: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let (token, secret) = try TokenRing(paths: global.paths).add(name: name, apps: apps, readOnly: readOnly)
+            let (token, secret) = try await global.tokenRing().add(name: name, apps: apps, readOnly: readOnly)
             if global.json { try printJSON(Created(name: token.name, token: secret, apps: token.apps, readOnly: token.readOnly)); return }
             let scope = (token.apps.isEmpty ? "every app" : token.apps.joined(separator: ", ")) + (token.readOnly ? ", read-only" : "")
             print("Added token \(token.name) (\(scope)). It is shown only this once:")
@@ -34,7 +49,7 @@ struct TokensRemove: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            try TokenRing(paths: global.paths).remove(name: name)
+            try await global.tokenRing().remove(name: name)
             print("Removed token \(name)")
         }
     }
@@ -51,7 +66,7 @@ struct TokensList: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let tokens = try TokenRing(paths: global.paths).load()
+            let tokens = try await global.tokenRing().load()
             if global.json { try printJSON(tokens.map { Row(name: $0.name, apps: $0.apps, readOnly: $0.readOnly, createdAt: $0.createdAt) }); return }
             if tokens.isEmpty { print("No API tokens: add one with tokens:add NAME [--app APP] [--read-only]"); return }
             print("=== API tokens")

@@ -18,9 +18,10 @@ public struct WebhookServer {
     ///   - runner: builds, releases and deploys a fetched commit.
     ///   - statuses: commit statuses on GitHub (none by default).
     ///   - observer: told about every finished build (metrics, notifications).
+    ///   - auth: who may read build records; nil: the API tokens in `store`.
     public init(http configuration: HTTPServiceConfiguration, paths: RikerPaths, store: any ReleaseStore,
                 queue: (any DeliveryQueue)? = nil, fetcher: any SourceFetcher, runner: any BuildRunner,
-                statuses: any CommitStatusReporter = NoCommitStatus(), observer: (any BuildObserver)? = nil,
+                statuses: any CommitStatusReporter = NoCommitStatus(), observer: (any BuildObserver)? = nil, auth: BearerAuth? = nil,
                 scheduling: BuildScheduler.Configuration = .init(), logger: Logger = RikerLogging.logger("serve")) throws {
         let queue = try queue ?? SpoolDeliveryQueue(directory: paths.webhookSpool, logger: logger)
         let records = BuildRecords(store: store)
@@ -29,7 +30,7 @@ public struct WebhookServer {
                                    observer: observer, configuration: scheduling, logger: logger)
         http = HTTPService(configuration: configuration, routes: [
             GitHubWebhookRoutes(apps: StoreWebhookApps(store: store), queue: queue, records: records, logger: logger),
-            BuildRoutes(records: records),
+            BuildRoutes(records: records, auth: auth ?? BearerAuth(tokens: TokenRing(store: store))),
         ], logger: logger)
         self.queue = queue
     }

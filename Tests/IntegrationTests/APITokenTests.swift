@@ -15,8 +15,8 @@ import Testing
         let all = try server.addToken("ci")
         let scoped = try server.addToken("mine-ci", ["--app", "mine", "--read-only"])
         #expect(all != scoped)
-        // Kept as a SHA-256 hash in a 0600 file; the token itself is nowhere on disk or in a listing.
-        let file = server.root.appendingPathComponent("tokens.json")
+        // Kept as a SHA-256 hash in the store (a 0600 file of the local store); the token itself is nowhere on disk or in a listing.
+        let file = server.root.appendingPathComponent("store/tokens.json")
         let stored = try String(contentsOf: file, encoding: .utf8)
         #expect(!stored.contains(all) && !stored.contains(scoped))
         #expect(stored.contains(sha256Hex(all)))
@@ -59,6 +59,15 @@ import Testing
         let gone = try server.riker(["tokens:remove", "ci"])
         #expect(!gone.succeeded && gone.output.contains("no token named ci"), "\(gone.output)")
         #expect(!server.log(of: "serve.log").contains(scoped))
+
+        // A ROOT/tokens.json an older Riker left is moved into the store when serve starts.
+        let legacy = "riker_" + String(repeating: "cd", count: 32)
+        let old = #"[{"name":"legacy","sha256":"\#(sha256Hex(legacy))","apps":["mine"],"read_only":true,"created_at":"2026-01-01T00:00:00Z"}]"#
+        try AtomicFile.write(Data(old.utf8), to: server.root.appendingPathComponent("tokens.json"), mode: 0o600)
+        try server.restartServe()
+        #expect(appNames(try api.get("/api/apps", token: legacy)) == ["mine"])
+        #expect(server.log(of: "serve.log").contains("moved 1 API token(s)"))
+        #expect(FileManager.default.fileExists(atPath: server.root.appendingPathComponent("tokens.json.imported").path))
     }
 
     func appNames(_ answer: APIClient.Answer) -> [String] {

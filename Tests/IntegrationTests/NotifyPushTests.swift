@@ -130,7 +130,7 @@ struct NotifyPushTests {
         var samples: [String: Double] = [:]
         let deadline = Date().addingTimeInterval(30)
         repeat {
-            samples = MetricsTests.samples(try MetricsTests.scrape(s.server))
+            samples = MetricsTests.samples(try MetricsTests.scrape(s.server, token: s.reader))
             if samples[series] != nil { break }
             usleep(200_000)
         } while Date() < deadline

@@ -35,10 +35,10 @@ struct SQSWebhookTests {
     }
 
     /// A build's record (from either server: records live in the shared store) once finished.
-    static func finishedBuild(_ server: RikerServer, _ id: String, others: [RikerServer], timeout: Double = 300) throws -> [String: Any] {
+    static func finishedBuild(_ server: RikerServer, _ id: String, token: String, others: [RikerServer], timeout: Double = 300) throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if let r = try? HTTPClient.perform(HTTPRequest(method: "GET", url: server.httpBase + "/builds/\(id)", timeout: 30)), r.status == 200,
+            if let r = try? HTTPClient.perform(HTTPRequest(method: "GET", url: server.httpBase + "/builds/\(id)", headers: ["Authorization": "Bearer \(token)"], timeout: 30)), r.status == 200,
                let json = (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any],
                let state = json["status"] as? String, state == "succeeded" || state == "failed" {
                 return json
@@ -65,6 +65,8 @@ struct SQSWebhookTests {
         let b = try RikerServer(config: conf)
         defer { b.stop() }
         let servers = [a, b]
+        // Tokens live in the shared store: one made on a is good on b.
+        let reader = try a.addToken("reader", ["--read-only"])
 
         let repo = try AppRepo(files: ["Procfile": "web: python3 -m http.server $PORT\n", "version.txt": "one\n"], in: a.dir, name: "hooked")
         #expect(try a.riker(["apps:create", "web"]).succeeded)
@@ -84,10 +86,10 @@ struct SQSWebhookTests {
         #expect(second.status == 202, "\(second.json)")
         let build2 = try #require(second.json["build"] as? String)
 
-        let first = try Self.finishedBuild(a, build1, others: servers)
+        let first = try Self.finishedBuild(a, build1, token: reader, others: servers)
         #expect(first["status"] as? String == "succeeded", "\(first)")
         #expect(first["commit"] as? String == commit1)
-        let again = try Self.finishedBuild(b, build2, others: servers)
+        let again = try Self.finishedBuild(b, build2, token: reader, others: servers)
         #expect(again["status"] as? String == "succeeded", "\(again)")
 
         // A new commit, delivered twice (two delivery ids) to the two servers at once.
@@ -98,7 +100,7 @@ struct SQSWebhookTests {
         #expect(pair.map(\.status) == [202, 202], "\(pair.map(\.json))")
         for answer in pair {
             let id = try #require(answer.json["build"] as? String)
-            let build = try Self.finishedBuild(b, id, others: servers)
+            let build = try Self.finishedBuild(b, id, token: reader, others: servers)
             #expect(build["status"] as? String == "succeeded", "\(build)")
         }
 

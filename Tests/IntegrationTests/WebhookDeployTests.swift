@@ -16,6 +16,8 @@ struct WebhookDeployTests {
     struct Setup {
         let server: RikerServer
         let repo: AppRepo
+        /// A read-only API token, for the build records.
+        let reader: String
 
         init(files: [String: String] = ["Procfile": "web: python3 -m http.server $PORT\n", "version.txt": "one\n"]) throws {
             server = try RikerServer()
@@ -24,6 +26,7 @@ struct WebhookDeployTests {
             let set = try server.riker(["apps:set", "web", "webhook.secret=\(WebhookDeployTests.secret)",
                                         "webhook.repo=file://\(repo.url.path)", "branch.staging=staging"])
             #expect(set.succeeded, "\(set.output)")
+            reader = try server.addToken("reader", ["--read-only"])
         }
 
         func head() throws -> String {
@@ -47,7 +50,7 @@ struct WebhookDeployTests {
         }
 
         func get(_ path: String) throws -> (status: Int, json: [String: Any]) {
-            let r = try HTTPClient.perform(HTTPRequest(method: "GET", url: server.httpBase + path, timeout: 30))
+            let r = try HTTPClient.perform(HTTPRequest(method: "GET", url: server.httpBase + path, headers: ["Authorization": "Bearer \(reader)"], timeout: 30))
             return (r.status, (try? JSONSerialization.jsonObject(with: r.body)) as? [String: Any] ?? [:])
         }
 

@@ -124,14 +124,14 @@ import Testing
         try #require(made.succeeded, "\(made)")
         let store = LocalReleaseStore(directory: temp.path("store"))
         let service = HTTPService(configuration: try HTTPServiceConfiguration(listen: "127.0.0.1:0", tlsCertificate: cert.path, tlsKey: key.path),
-                                  routes: [BuildRoutes(records: BuildRecords(store: store))], logger: CapturedLog().logger())
+                                  routes: [BuildRoutes(records: BuildRecords(store: store), auth: BearerAuth(tokens: TokenRing(store: store)))], logger: CapturedLog().logger())
         let task = Task { try await service.run() }
         defer { task.cancel() }
         let port = try #require(await service.listeningPort())
         let answer = try await blocking {
             try sh("curl", ["-sS", "--cacert", cert.path, "-w", " %{http_code}", "https://127.0.0.1:\(port)/apps/web/builds"])
         }
-        #expect(answer.output.hasSuffix(" 404"), "\(answer)")
+        #expect(answer.output.hasSuffix(" 401"), "\(answer)")
         #expect(answer.output.contains(#""error""#))
         let plain = try await blocking { try sh("curl", ["-sS", "-m", "20", "http://127.0.0.1:\(port)/apps/web/builds"]) }
         #expect(!plain.succeeded, "plain HTTP on the TLS port: \(plain)")

@@ -56,6 +56,18 @@ import Testing
             #expect((list["builds"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [build])
             #expect(try await h.get("/apps/nope/builds").status == 404)
             #expect(try await h.get("/builds/20990101T000000-deadbeef").status == 404)
+
+            // Build records want a token that may read the app; another app's build is not there.
+            #expect(try await h.get("/builds/\(build)", token: "").status == 401)
+            #expect(try await h.get("/apps/web/builds", token: "").status == 401)
+            #expect(try await h.get("/builds/\(build)", token: "riker_" + String(repeating: "0", count: 64)).status == 401)
+            let other = try await TokenRing(store: h.store).add(name: "quiet-ci", apps: ["quiet"], readOnly: true).secret
+            #expect(try await h.get("/apps/web/builds", token: other).status == 403)
+            #expect(try await h.get("/apps/quiet/builds", token: other).status == 200)
+            let hidden = try await h.get("/builds/\(build)", token: other)
+            let missing = try await h.get("/builds/20990101T000000-deadbeef", token: other)
+            #expect(hidden.status == 404 && hidden.text == missing.text, "\(hidden.text) vs \(missing.text)")
+            #expect(!hidden.text.contains("web") && !hidden.text.contains(commit))
         }
     }
 

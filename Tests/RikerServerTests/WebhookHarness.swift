@@ -19,6 +19,8 @@ final class WebhookHarness: @unchecked Sendable {
     let runner: RecordingRunner
     let finished = FinishedBuilds()
     let log = CapturedLog()
+    /// A read-only API token of every app (in the store), sent by `get` unless told otherwise.
+    private(set) var readToken = ""
     private(set) var port = 0
     private var group: ServiceGroup?
     private var task: Task<Void, Error>?
@@ -34,6 +36,7 @@ final class WebhookHarness: @unchecked Sendable {
             "webhook.secret": Self.secret, "webhook.repo": source.url, "branch.staging": "staging",
         ]))
         try await store.createApp(AppSettings(name: "quiet"))
+        readToken = try await TokenRing(store: store).add(name: "reader", apps: [], readOnly: true).secret
     }
 
     /// Starts the server (HTTP only when `builds` is false, as if it died before building).
@@ -87,7 +90,11 @@ final class WebhookHarness: @unchecked Sendable {
         return try await request("POST", "/hooks/github/\(app)", headers: headers, body: body)
     }
 
-    func get(_ path: String) async throws -> Answer { try await request("GET", path) }
+    /// GET `path` with `Authorization: Bearer` `token` (nil: `readToken`; "": no header).
+    func get(_ path: String, token: String? = nil) async throws -> Answer {
+        let token = token ?? readToken
+        return try await request("GET", path, headers: token.isEmpty ? [:] : ["Authorization": "Bearer \(token)"])
+    }
 
     func request(_ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil) async throws -> Answer {
         let req = HTTPRequest(method: method, url: baseURL + path, headers: headers, body: body.map { .data($0) } ?? .none, timeout: 60)

@@ -43,9 +43,9 @@ struct ServeAPI {
     let routes: APIRoutes
     let runner: APIActionRunner
 
-    init(paths: RikerPaths, store: any ReleaseStore, logger: Logger) {
+    init(paths: RikerPaths, store: any ReleaseStore, auth: BearerAuth, logger: Logger) {
         runner = APIActionRunner(store: store, scratch: paths.tmpDir.appendingPathComponent("api-actions"), logger: logger)
-        routes = APIRoutes(store: store, auth: BearerAuth(tokens: TokenRing(paths: paths)), runner: runner,
+        routes = APIRoutes(store: store, auth: auth, runner: runner,
                            actions: VerbReleaseActions(paths: paths, store: store))
     }
 }

@@ -27,18 +27,25 @@ public struct APIAction: Codable, Sendable, Equatable {
     public var createdAt: Date
     public var startedAt: Date?
     public var finishedAt: Date?
+    /// The host and process (`PID:STARTTIME`) of the `riker serve` running it.
+    public var host: String?
+    public var process: String?
+    /// Refreshed by that server while the action is queued or running (`APIActionRunner.heartbeat`).
+    public var heartbeatAt: Date?
 
     enum CodingKeys: String, CodingKey {
-        case id, app, env, kind, request, status, release, error, log
+        case id, app, env, kind, request, status, release, error, log, host, process
         case requestedBy = "requested_by"
         case createdAt = "created_at"
         case startedAt = "started_at"
         case finishedAt = "finished_at"
+        case heartbeatAt = "heartbeat_at"
     }
 
     public init(app: String, env: String, kind: String, request: String, requestedBy: String) {
         id = BuildID.make(); self.app = app; self.env = env; self.kind = kind; self.request = request
         status = .queued; self.requestedBy = requestedBy; createdAt = Date()
+        host = ProcessInfo.processInfo.hostName; process = ProcessIdentity.of(getpid())?.description; heartbeatAt = createdAt
     }
 
     static func key(_ app: String, _ id: String) -> String { "actions/\(app)/\(id).json" }

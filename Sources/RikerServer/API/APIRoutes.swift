@@ -67,7 +67,7 @@ public struct APIRoutes: HTTPRoutes {
     struct ConfigAnswer: Encodable { var app: String; var env: String; var keys: [String] }
 
     func listApps(_ request: Request) async throws -> Response {
-        let token = try auth.authenticate(request)
+        let token = try await auth.authenticate(request)
         var apps: [AppView] = []
         for name in try await store.appNames() where token.covers(name) {
             guard let (settings, _) = try await store.app(name) else { continue }
@@ -80,7 +80,7 @@ public struct APIRoutes: HTTPRoutes {
     func app(_ request: Request, _ context: ServerRequestContext, _ access: APIAccess) async throws
         -> (name: String, settings: AppSettings, token: APIToken) {
         let name = context.parameters.get("app") ?? ""
-        let token = try auth.authorize(request, app: name, access)
+        let token = try await auth.authorize(request, app: name, access)
         guard AppName.isValid(name) else { throw APIError(.notFound, "no such app: app names are a-z, 0-9 and '-'") }
         guard let (settings, _) = try await store.app(name) else {
             throw APIError(.notFound, "app \(name) does not exist: see GET /api/apps")

@@ -17,7 +17,7 @@ public struct BearerAuth: Sendable {
     public init(tokens: TokenRing) { self.tokens = tokens }
 
     /// The token the request carries; throws a 401 `APIError` without a valid one.
-    public func authenticate(_ request: Request) throws -> APIToken {
+    public func authenticate(_ request: Request) async throws -> APIToken {
         guard let header = request.headers[.authorization] else {
             throw Self.unauthorized("no API token: send 'Authorization: Bearer TOKEN' (create one with riker tokens:add NAME)")
         }
@@ -26,7 +26,11 @@ public struct BearerAuth: Sendable {
             throw Self.unauthorized("the Authorization header must be 'Bearer TOKEN'")
         }
         let secret = parts[1].trimmingCharacters(in: .whitespaces)
-        guard secret.utf8.count <= 200, let token = try tokens.verify(secret) else {
+        let found: APIToken?
+        do { found = secret.utf8.count <= 200 ? try await tokens.verify(secret) : nil } catch {
+            throw APIError(.serviceUnavailable, "cannot check the API token: the token list in the store cannot be read (\(error.userMessage)); try again")
+        }
+        guard let token = found else {
             throw Self.unauthorized("this API token is not valid: ask an admin for one (riker tokens:add NAME)")
         }
         return token
@@ -34,8 +38,8 @@ public struct BearerAuth: Sendable {
 
     /// The token, checked for `access` to `app`; throws 401 or 403 as described above.
     @discardableResult
-    public func authorize(_ request: Request, app: String, _ access: APIAccess) throws -> APIToken {
-        let token = try authenticate(request)
+    public func authorize(_ request: Request, app: String, _ access: APIAccess) async throws -> APIToken {
+        let token = try await authenticate(request)
         guard token.covers(app) else {
             throw APIError(.forbidden, "token \(token.name) has no access to app \(app.prefix(64)): ask an admin for a token with --app \(app.prefix(64))")
         }
