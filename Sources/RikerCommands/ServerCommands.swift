@@ -61,6 +61,8 @@ struct Serve: AsyncParsableCommand {
                 }
                 let api = ServeAPI(paths: paths, store: store, auth: auth, logger: logger)
                 server.http.add(api.routes)
+                // The live page at `/`: the API's tokens and actions, for people.
+                server.http.add(PageRoutes(api: api.routes, secureCookies: server.http.configuration.usesTLS))
                 services += server.services + [api.runner]
                 http = server.http
             }
