@@ -44,8 +44,8 @@ enum HTML {
     /// page's nonce, no caching of what a token may see.
     static func securityHeaders(nonce: String?) -> HTTPFields {
         var f = HTTPFields()
-        let script = nonce.map { "'nonce-\($0)'" } ?? "'none'"
-        f[.contentSecurityPolicy] = "default-src 'none'; script-src \(script); style-src 'self' 'unsafe-inline'; img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        let own = nonce.map { "'nonce-\($0)'" } ?? "'none'"
+        f[.contentSecurityPolicy] = "default-src 'none'; script-src \(own); style-src \(own); img-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         f[.init("X-Frame-Options")!] = "DENY"
         f[.init("X-Content-Type-Options")!] = "nosniff"
         f[.init("Referrer-Policy")!] = "same-origin"
@@ -59,7 +59,7 @@ enum HTML {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title)) · Riker</title>
-        <style>\(style)</style></head>
+        <style nonce=\"\(nonce)\">\(style)</style></head>
         <body>\(body)\(script.isEmpty ? "" : "<script nonce=\"\(nonce)\">\(script)</script>")</body></html>
 
         """

@@ -89,13 +89,15 @@ extension PageRoutes {
                            instanceIDs: try await store.instanceIDs(app, env), otherEnvs: others)
     }
 
-    /// What changes when anything the live part shows changes: `current`, the deploy records,
-    /// the instances. Cheap: one HEAD and two listings.
+    /// What changes when anything the live part shows changes: `current`, the deploy records
+    /// (which there are, and the newest one's content), the instances. Two HEADs and two
+    /// listings (a listing's entity tags are not to be trusted: the local store leaves them out).
     func fingerprint(app: String, env: String) async throws -> String {
         let current = try await store.head(StoreLayout.current(app, env))?.etag ?? "-"
-        let deploys = try await store.list(prefix: StoreLayout.deploysPrefix(app, env)).map { "\($0.key)@\($0.etag)" }.suffix(8)
+        let listed = try await store.list(prefix: StoreLayout.deploysPrefix(app, env)).filter { $0.key.hasSuffix(".json") }.suffix(8)
+        let newest = try await listed.last.asyncMap { try await store.head($0.key)?.etag } ?? nil
         let instances = try await store.instanceIDs(app, env)
-        return ([current] + deploys + instances).joined(separator: "|")
+        return ([current, newest ?? "-"] + listed.map { "\($0.key)@\($0.size)" } + instances).joined(separator: "|")
     }
 
     func envPage(_ user: PageUser, app: String, env: String) async throws -> Response {
