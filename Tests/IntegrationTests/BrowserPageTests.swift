@@ -48,6 +48,8 @@ import Testing
         let sequence = summary["sequence"] as? [[String: Any]] ?? []
         // Each moment: [batch, instance, state]; batch 0 is "not started yet".
         let moments = sequence.map { ($0["instances"] as? [[Any]] ?? []).map { ($0[0] as? Int ?? -1, $0[1] as? String ?? "", $0[2] as? String ?? "") } }
+        print("states seen in the browser, batch:state per instance (0: not started):")
+        for m in moments { print("  " + m.map { "\($0.0):\($0.2)" }.joined(separator: " ")) }
         #expect(moments.contains { m in m.contains { $0.2 == "healthy" } && m.contains { $0.2 == "waiting" } },
                 "a moment with one batch healthy and another still waiting: \(sequence)")
         // Batch by batch: whenever batch N+1 is on the page, batch N is healthy.
