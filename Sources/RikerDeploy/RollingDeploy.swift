@@ -46,6 +46,8 @@ public struct RollingDeploy: DeployTarget {
                     for tg in fleet.targetGroups { try await fleet.deregister(batch, from: tg) }
                     outOfService.formUnion(batch)
                     for id in batch { await context.event(id, release: release.version, "deregistered") }
+                    // Saved now (events alone are saved at most once a second), so the page shows the batch draining.
+                    await context.update { _ in }
                     let drain = try await drainDelay()
                     if drain > 0 { try await clock.sleep(for: .seconds(drain)) }
                 }

@@ -70,7 +70,9 @@ class Browser:
         options.binary_location = "/usr/bin/chromium"
         for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                      "--window-size=1280,1000", "--user-data-dir=" + self.profile, "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update"):
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     # Only loopback: no host name resolves, and the server is reached by IP.
+                     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
             options.add_argument(flag)
         self.service = Service(executable_path="/usr/bin/chromedriver")
         self.pids = set()
@@ -204,7 +206,7 @@ def main():
         print(json.dumps({"deployed": deployed, "sequence": sequence, "screenshot": shot["screenshot"],
                           "mid_deploy": shot["picture"], "rolled_back_release": rolled, "rollback_sequence": rollback_sequence,
                           "top_release_row": top}))
-    except SystemExit:
+    except BaseException:
         try:
             driver.save_screenshot(os.path.splitext(args.screenshot)[0] + "-failure.png")
         except Exception:

@@ -17,7 +17,7 @@ import Testing
         try #require(try sh("/usr/bin/python3", ["-c", "import selenium"]).succeeded,
                      "python3-selenium is missing: run script/bootstrap")
 
-        let s = try ASGDeployTests().setUp(size: 3, settings: ["deploy.batch=1", "deploy.min_healthy=60"])
+        let s = try ASGDeployTests().setUp(size: 3, settings: ["deploy.batch=1", "deploy.min_healthy=60", "deploy.drain_seconds=1"])
         defer { s.stop() }
         let first = try s.server.push(s.repo.url, app: "web")
         #expect(first.succeeded, "\(first.output)")

@@ -197,6 +197,12 @@ import Testing
         #expect(!build.text.contains("<script>alert"))
         #expect(build.header("X-Frame-Options") == "DENY")
         #expect(try page.get("/apps/other/builds/\(bad)").status == 404)
+        // Its event stream hands over the log as text (the page appends it as a text node),
+        // then the outcome, and ends.
+        let stream = try page.get("/apps/acts/builds/\(bad)/events")
+        #expect(stream.header("Content-Type")?.hasPrefix("text/event-stream") == true, "\(stream.headers)")
+        #expect(stream.text.contains("event: log\n") && stream.text.contains("<script>alert(\"log\")</script>"), "\(stream.text)")
+        #expect(stream.text.contains("event: end\ndata: failed\n"), "\(stream.text.suffix(300))")
     }
 
     @Test func theEventStreamSendsTheLivePartAgainWhenADeployRecordChanges() throws {
