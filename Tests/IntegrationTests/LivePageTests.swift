@@ -163,6 +163,19 @@ import Testing
         #expect(try f.waitForCurrent(3))
         let releases = try f.api.get("/api/apps/acts/production/releases", token: f.admin).json["releases"] as? [[String: Any]] ?? []
         #expect(releases.first?["description"] as? String == "Rollback to v1" && releases.first?["created_by"] as? String == "token:all", "\(releases.first ?? [:])")
+
+        // Promote, from the same page: the target env's page is where it shows.
+        let promote = try page.call("POST", "/apps/acts/production/promote", form: [("csrf", csrf), ("to", "staging")])
+        #expect(promote.status == 303 && promote.header("Location") == "/apps/acts/staging", "\(promote)")
+        let deadline = Date().addingTimeInterval(120)
+        var staging: Int?
+        while staging == nil && Date() < deadline {
+            staging = try f.api.get("/api/apps/acts/staging/releases", token: f.admin).json["current"] as? Int
+            if staging == nil { usleep(200_000) }
+        }
+        #expect(staging == 1)
+        let stagingPage = try page.get("/apps/acts/staging")
+        #expect(stagingPage.status == 200 && stagingPage.text.contains("id=\"current\" data-version=\"1\""), "\(stagingPage.text)")
     }
 
     @Test func storeTextIsEscapedAndPagesCarryTheSecurityHeaders() throws {
