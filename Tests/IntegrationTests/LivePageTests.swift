@@ -17,19 +17,25 @@ import Testing
         let admin: String, readOnly: String, other: String
 
         init() throws {
-            server = try RikerServer()
+            let server = try RikerServer()
+            self.server = server
             api = APIClient(server: server)
-            repo = try AppRepo(files: ["Procfile": "web: exec python3 -m http.server $PORT\n", "version.txt": "one\n"], in: server.dir, name: "acts")
-            let first = try server.push(repo.url, app: "acts")
-            guard first.succeeded else { throw RikerError(.process, "push: \(first.output)") }
-            try repo.write("version.txt", "two\n")
-            try repo.commitAll(LivePageTests.hostileMessage)
-            let second = try server.push(repo.url, app: "acts")
-            guard second.succeeded else { throw RikerError(.process, "push: \(second.output)") }
-            #expect(try server.riker(["apps:create", "other"]).succeeded)
-            admin = try server.addToken("all")
-            readOnly = try server.addToken("acts-ro", ["--app", "acts", "--read-only"])
-            other = try server.addToken("other-ci", ["--app", "other"])
+            do {
+                repo = try AppRepo(files: ["Procfile": "web: exec python3 -m http.server $PORT\n", "version.txt": "one\n"], in: server.dir, name: "acts")
+                let first = try server.push(repo.url, app: "acts")
+                guard first.succeeded else { throw RikerError(.process, "push: \(first.output)") }
+                try repo.write("version.txt", "two\n")
+                try repo.commitAll(LivePageTests.hostileMessage)
+                let second = try server.push(repo.url, app: "acts")
+                guard second.succeeded else { throw RikerError(.process, "push: \(second.output)") }
+                #expect(try server.riker(["apps:create", "other"]).succeeded)
+                admin = try server.addToken("all")
+                readOnly = try server.addToken("acts-ro", ["--app", "acts", "--read-only"])
+                other = try server.addToken("other-ci", ["--app", "other"])
+            } catch {
+                server.stop()  // a fixture that cannot be made leaves no processes behind
+                throw error
+            }
         }
 
         func current() throws -> Int? {

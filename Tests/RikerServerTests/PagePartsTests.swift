@@ -23,6 +23,10 @@ import Testing
         #expect(p.rows.map { $0.instances.map(\.state) } == [[.healthy], [.draining], [.waiting]])
         #expect(p.rows.map(\.batch) == [1, 2, nil])
 
+        r.batches.append(.init(instances: ["c"]))
+        #expect(DeployPicture(r, instanceIDs: ["a", "b", "c"]).rows.map { $0.instances.map(\.state) } == [[.healthy], [.draining], [.waiting]],
+                "a batch just begun waits until something happens to it")
+        r.batches.removeLast()
         r.events.append(.init(instance: "b", release: 2, event: "installing v2"))
         #expect(DeployPicture(r, instanceIDs: ["a", "b", "c"]).rows[1].instances[0].state == .installing)
 

@@ -59,6 +59,7 @@ struct DeployPicture: Equatable {
         if batch.outcome == .succeeded || words == "in service" || words.hasSuffix("is up and healthy") { return .healthy }
         if batch.outcome == .failed { return .failed }
         if words == "deregistered" { return .draining }
-        return .installing
+        // A batch just begun: nothing has happened to the instance yet.
+        return event == nil ? .waiting : .installing
     }
 }
