@@ -48,7 +48,6 @@ struct PageAuth: Sendable {
 
     func verify(_ secret: String) async throws -> APIToken? {
         guard !secret.isEmpty, secret.utf8.count <= 200 else { return nil }
-        // `await` although verify is synchronous today: it becomes async when tokens move into the store.
         return try await tokens.verify(secret)
     }
 
