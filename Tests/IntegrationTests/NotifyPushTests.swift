@@ -48,13 +48,13 @@ struct NotifyPushTests {
             #expect(event["release"] as? String == "v1" && event["commit"] as? String == commit)
             #expect(event["by"] as? String == "admin")
             let deploy = try #require(event["deploy"] as? String)
-            #expect(event["link"] as? String == "\(Self.publicURL)/apps/notif/deploys/\(deploy)")
+            #expect(event["link"] as? String == "\(Self.publicURL)/apps/notif/production#deploy-\(deploy)")
         }
         let slack = receiver.deliveries.filter { $0.path == "/ok-slack" }.compactMap { $0.json?["text"] as? String }
         #expect(slack.count == 2)
         #expect(slack.first?.hasPrefix(":rocket: Deploying *notif* (production) v1 at `\(commit.prefix(7))` by admin") == true, "\(slack)")
         #expect(slack.last?.hasPrefix(":white_check_mark: Deployed *notif* (production) v1 at `\(commit.prefix(7))` by admin") == true, "\(slack)")
-        #expect(slack.allSatisfy { $0.contains("<\(Self.publicURL)/apps/notif/deploys/") })
+        #expect(slack.allSatisfy { $0.contains("<\(Self.publicURL)/apps/notif/production#deploy-") })
 
         // Neither the webhook secret nor a config value is in anything sent.
         for d in receiver.deliveries {

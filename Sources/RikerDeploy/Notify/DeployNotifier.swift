@@ -44,17 +44,18 @@ public final class DeployNotifier: @unchecked Sendable {
         return url.hasSuffix("/") ? String(url.dropLast()) : url
     }
 
-    /// The page of a deploy, or of the app.
-    public func link(app: String, deploy: String?) -> String? {
+    /// The live page of the app's env, which shows its newest deploys batch by batch (the
+    /// deploy's id as the fragment, so the link names it).
+    public func link(app: String, env: String, deploy: String?) -> String? {
         guard let publicURL else { return nil }
-        return deploy.map { "\(publicURL)/apps/\(app)/deploys/\($0)" } ?? "\(publicURL)/apps/\(app)"
+        return "\(publicURL)/apps/\(app)/\(env)" + (deploy.map { "#deploy-\($0)" } ?? "")
     }
 
     /// Queues `event` for every target (in order per target) and returns.
     public func send(_ event: DeployEvent) {
         guard !targets.isEmpty else { return }
         var event = event
-        if event.link == nil { event.link = link(app: event.app, deploy: event.deploy) }
+        if event.link == nil { event.link = link(app: event.app, env: event.env, deploy: event.deploy) }
         let delivery = UUID().uuidString.lowercased()
         lock.withLock {
             for index in targets.indices {

@@ -89,7 +89,7 @@ struct EnvView {
     func deploysSection() -> String {
         var h = "<h2>Recent deploys</h2><table id=\"deploys\"><tr><th>Deploy</th><th>Release</th><th>Outcome</th><th>Started</th><th>Finished</th><th>Error</th></tr>"
         for d in snapshot.deploys {
-            h += "<tr><td><code>\(HTML.escape(d.id))</code></td><td>\(d.previous.map { "v\($0) → " } ?? "")v\(d.release)</td>"
+            h += "<tr id=\"deploy-\(HTML.escape(d.id))\"><td><code>\(HTML.escape(d.id))</code></td><td>\(d.previous.map { "v\($0) → " } ?? "")v\(d.release)</td>"
             h += "<td><span class=\"pill s-\(d.outcome.rawValue)\">\(d.outcome.rawValue.replacingOccurrences(of: "_", with: " "))</span></td>"
             h += "<td class=\"muted\">\(HTML.date(d.startedAt))</td><td class=\"muted\">\(HTML.date(d.finishedAt))</td><td>\(HTML.escape(d.error ?? ""))</td></tr>"
         }
