@@ -9,10 +9,7 @@ import Testing
         let moto = try MotoServer.shared()
         let aws = AWSFixture(moto: moto)
         let bucket = "riker-e2e-\(aws.tag)"
-        try aws.aws(["s3api", "create-bucket", "--bucket", bucket])
-        var conf = moto.environment
-        conf["AWS_REGION"] = moto.region
-        conf["store"] = "s3://\(bucket)/prod"
+        let conf = try aws.s3StoreConfig(bucket: bucket, prefix: "prod")
         let server = try RikerServer(config: conf)
         defer { server.stop() }
         let repo = try AppRepo(example: "procfile-only", in: server.dir)

@@ -52,13 +52,10 @@ struct SQSWebhookTests {
     @Test func theSQSQueueWithTwoServersOnOneS3BucketBuildsEachDeliveryExactlyOnce() throws {
         let moto = try MotoServer.shared()
         let aws = AWSFixture(moto: moto)
-        let bucket = "riker-sqs-\(aws.tag)"
-        try aws.aws(["s3api", "create-bucket", "--bucket", bucket])
         let queue = "riker-hooks-\(aws.tag).fifo"
         try aws.aws(["sqs", "create-queue", "--queue-name", queue, "--attributes", "FifoQueue=true,VisibilityTimeout=60"])
-        var conf = moto.environment
-        conf["AWS_REGION"] = moto.region
-        conf["store"] = "s3://\(bucket)/shared"
+        let bucket = "riker-sqs-\(aws.tag)"
+        var conf = try aws.s3StoreConfig(bucket: bucket, prefix: "shared")
         conf["queue"] = "sqs://\(queue)"
         let a = try RikerServer(config: conf)
         defer { a.stop() }

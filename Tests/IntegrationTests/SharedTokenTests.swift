@@ -10,10 +10,7 @@ import Testing
         let moto = try MotoServer.shared()
         let aws = AWSFixture(moto: moto)
         let bucket = "riker-tokens-\(aws.tag)"
-        try aws.aws(["s3api", "create-bucket", "--bucket", bucket])
-        var conf = moto.environment
-        conf["AWS_REGION"] = moto.region
-        conf["store"] = "s3://\(bucket)/shared"
+        let conf = try aws.s3StoreConfig(bucket: bucket, prefix: "shared")
         let a = try RikerServer(config: conf)
         defer { a.stop() }
         let b = try RikerServer(config: conf)

@@ -20,6 +20,16 @@ public struct AWSFixture {
         return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Creates `bucket`; returns the riker.conf of a server storing under `prefix` in it
+    /// (moto's credentials, endpoint and region included).
+    public func s3StoreConfig(bucket: String, prefix: String) throws -> [String: String] {
+        try aws(["s3api", "create-bucket", "--bucket", bucket])
+        var conf = moto.environment
+        conf["AWS_REGION"] = moto.region
+        conf["store"] = "s3://\(bucket)/\(prefix)"
+        return conf
+    }
+
     /// A launch template; returns (name, id).
     public func launchTemplate() throws -> (name: String, id: String) {
         let name = "lt-\(tag)"
