@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # HTTP API latency: p50/p99 with 50 clients at once on loopback, against a running
 # `riker serve`. Kinds side by side in the same run, each against the baseline:
-#   static   GET /builds/0: routed and answered 404 as JSON; no token, no store (the baseline)
+#   static   GET /no-such-page: routed and answered 404 as JSON; no token, no store (the baseline)
 #   401      GET /api/apps without a token: refused by the bearer check
-#   apps     GET /api/apps/web with a token: token check (cached hash file) + app, envs, current release
+#   apps     GET /api/apps/web with a token: token check (a conditional read of tokens.json in the store) + app, envs, current release
 #   releases GET /api/apps/web/production/releases with a token: + the release records
 # Usage: bench/api.sh [REQUESTS_PER_KIND] [CONCURRENCY]
 # BIN=DIR uses the riker in DIR (e.g. .build/debug) instead of building a release one.
@@ -68,7 +68,7 @@ def run(kind, path, headers, expect):
     return p(0.5), p(0.99)
 
 run("warmup", "/api/apps/web", auth, 200)
-b50, b99 = run("static", "/builds/0", {}, 404)
+b50, b99 = run("static", "/no-such-page", {}, 404)
 for kind, path, headers, expect in [("401", "/api/apps", {}, 401), ("apps", "/api/apps/web", auth, 200),
                                     ("releases", "/api/apps/web/production/releases", auth, 200)]:
     p50, p99 = run(kind, path, headers, expect)
