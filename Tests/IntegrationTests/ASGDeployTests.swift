@@ -31,7 +31,12 @@ final class AgentFleet: @unchecked Sendable {
         return port
     }
 
-    func kill(_ id: String) { lock.withLock { agents[id] }?.process.terminate(grace: 0) }
+    /// The instance dies: its agent and the apps it runs (in their own process groups) at once.
+    func kill(_ id: String) {
+        guard let process = lock.withLock({ agents[id] })?.process else { return }
+        ProcessTree.kill(process.pid)
+        _ = process.wait()
+    }
 
     var ports: [String: Int] { lock.withLock { agents.mapValues(\.port) } }
 

@@ -14,6 +14,9 @@ final class RikerServer {
     let user: String
     private var sshd: ChildProcess?
     private var serve: ChildProcess?
+    /// Processes a crashed serve left behind (`crashAndRestartServe`), killed with all they
+    /// started since at `stop`.
+    private var orphans: [pid_t] = []
     /// Private key of the admin registered at start.
     let adminKey: URL
 
@@ -119,6 +122,7 @@ final class RikerServer {
     /// Kills `riker serve` with SIGKILL (its agents keep running, holding their locks) and
     /// starts a new one on the same root.
     func crashAndRestartServe() throws {
+        if let serve { orphans += ProcessTree.descendants(of: serve.pid) }
         serve?.signal(SIGKILL)
         _ = serve?.wait()
         try? FileManager.default.removeItem(at: root.appendingPathComponent("serve.pid"))
@@ -167,6 +171,8 @@ final class RikerServer {
     func stopProcesses() {
         serve?.terminate(grace: 30)
         sshd?.terminate(grace: 5)
+        // What a crashed serve left running (its agents and their apps) goes with the test.
+        for pid in orphans { ProcessTree.kill(pid) }
     }
 }
 
