@@ -52,13 +52,15 @@ public struct Pipeline {
         output.step("Building \(app) (\(env)) from \(short)")
         // Checkout, build and pack block their thread for seconds to minutes: each runs on a
         // thread of its own, never on the cooperative pool.
-        let summary = try await Blocking.run { [request] in
-            let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
-            try repo.checkout(commit: request.commit, to: buildDir)
-            return (try? repo.summary(of: request.commit)) ?? ""
+        let summary = try await PhaseTrace.measure("build.checkout") {
+            try await Blocking.run { [request] in
+                let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
+                try repo.checkout(commit: request.commit, to: buildDir)
+                return (try? repo.summary(of: request.commit)) ?? ""
+            }
         }
 
-        let config = try await store.config(app, env).vars
+        let config = try await PhaseTrace.measure("build.config") { try await store.config(app, env).vars }
         output.mask(config.values)
         let built: Artifact
         switch Builder.kind(buildDir: buildDir, config: config) {
@@ -70,6 +72,8 @@ public struct Pipeline {
         case .buildpacks:
             built = try await buildSlug(request, buildDir: buildDir, work: work, config: config, settings: build)
         }
+        let releaseStart = ContinuousClock.now
+        defer { PhaseTrace.end("build.create-release", since: releaseStart) }
         let (formation, notes) = try await formation(of: built, app: app, env: env, order: BuiltAppFiles.procfileOrder(in: buildDir))
         let release = try await store.createRelease(Release(
             version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: built.builder,
@@ -119,7 +123,7 @@ public struct Pipeline {
             raiseHint: "raise it with apps:set \(request.app) build.max_slug_mb=N",
             deadline: Date().addingTimeInterval(settings.timeout),
             deadlineName: "the build time limit (build.timeout_seconds=\(Int(settings.timeout.rounded())))")
-        let result = try await Blocking.run { try Builder.build(buildRequest) }
+        let result = try await PhaseTrace.measure("build.buildpacks") { try await Blocking.run { try Builder.build(buildRequest) } }
 
         output.step("Compressing...")
         if settings.layeredSlugs {
@@ -152,7 +156,9 @@ public struct Pipeline {
             await notifyBuildFailed(request, error: error)
             throw error
         }
-        try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: deploy)
+        try await PhaseTrace.measure("deploy") {
+            try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: deploy)
+        }
         return release
     }
 
