@@ -119,8 +119,10 @@ public actor Agent: Service {
         if let fatal { throw fatal }
     }
 
-    /// Every tick: supervise the running release; every poll interval: read what to run.
+    /// Every tick (or poll interval, when shorter): supervise the running release; every poll
+    /// interval: read what to run.
     private func loop() async {
+        let tick = min(ReleaseLauncher.tick, .milliseconds(max(10, Int(options.pollInterval * 1000))))
         var sincePoll: Stopwatch?
         var sinceDrainCheck: Stopwatch?
         while !isStopping {
@@ -133,7 +135,7 @@ public actor Agent: Service {
                 await pollStore()
             }
             await supervise()
-            try? await clock.sleep(for: ReleaseLauncher.tick)
+            try? await clock.sleep(for: tick)
         }
     }
 

@@ -13,15 +13,30 @@ import Foundation
 public enum PhaseTrace {
     /// Whether this process traces (read once, at first use).
     public static let enabled = ProcessInfo.processInfo.environment["RIKER_TRACE_TIMINGS"] == "1"
-    /// The name lines carry for this process: the executable's name and its first argument
-    /// (`riker hook`, `riker serve`, `riker-agent run`).
-    static let process = CommandLine.arguments.prefix(2).enumerated()
-        .map { $0.offset == 0 ? URL(fileURLWithPath: $0.element).lastPathComponent : $0.element }.joined(separator: "-")
+    /// The name lines carry for this process: the executable's name and its pid.
+    static let process = "\(URL(fileURLWithPath: CommandLine.arguments.first ?? "riker").lastPathComponent)[\(getpid())]"
 
     /// Writes the line for `phase`, begun at `start` (a `ContinuousClock` instant), when tracing.
     public static func end(_ phase: String, since start: ContinuousClock.Instant) {
         guard enabled else { return }
-        let ms = start.duration(to: .now).seconds * 1000
+        write(phase, ms: start.duration(to: .now).seconds * 1000)
+    }
+
+    /// Writes the line for `phase`, the time since the kernel started this process (to within
+    /// a clock tick, 10 ms): what starting it took, when called first thing.
+    public static func started(_ phase: String) {
+        guard enabled, let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return }
+        // After the command's ")": state is field 3 of the line, starttime (in ticks since boot) field 22.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]) else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        let since = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        write(phase, ms: since * 1000)
+    }
+
+    private static func write(_ phase: String, ms: Double) {
         let line = "riker-trace " + String(format: "%.3f", Date().timeIntervalSince1970) + " \(process) phase \(phase) "
             + String(format: "%.0f", ms) + " ms\n"
         _ = Array(line.utf8).withUnsafeBytes { writeAll(2, $0) }

@@ -34,7 +34,10 @@ public struct Deployer {
         case .local: fleet = try await LocalFleet.prepare(paths: paths, store: store, app: app, env: env, settings: settings)
         case .asg: fleet = CountingFleet(inner: try AWSFleet.fromEnvironment(app: app, settings: settings), counter: counter)
         }
-        return (settings.target.rawValue, RollingDeploy(store: store, fleet: fleet, settings: settings, clock: clock))
+        var rollout = RollingDeploy(store: store, fleet: fleet, settings: settings, clock: clock)
+        // The local agent's status is a file here: reading it costs a stat, and the push waits on it.
+        if settings.target == .local { rollout.pollInterval = LocalFleet.statusPollInterval }
+        return (settings.target.rawValue, rollout)
     }
 
     /// Deploys `release` with the app env's deploy settings (read once by the caller); returns
