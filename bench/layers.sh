@@ -10,6 +10,8 @@
 #          data app: every byte a one-line change deploy moves (store uploads + all agents'
 #          downloads), archive then layers.
 # Usage: [RIKER_BENCH_BUILD=debug] bench/layers.sh [ROUNDS] [PARTS...]   (default: 3 flask data asg)
+# RIKER_TRACE_TIMINGS=1 also prints the median time of each phase of the one-line Flask push (ms):
+# the riker-trace lines the hook, riker serve and the agent write with it (RikerCore PhaseTrace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; shift || true
