@@ -10,6 +10,8 @@
 #          data app: every byte a one-line change deploy moves (store uploads + all agents'
 #          downloads), archive then layers.
 # Usage: [RIKER_BENCH_BUILD=debug] bench/layers.sh [ROUNDS] [PARTS...]   (default: 3 flask data asg)
+# RIKER_TRACE_TIMINGS=1 also prints the median time of each phase of the one-line Flask push (ms):
+# the riker-trace lines the hook, riker serve and the agent write with it (RikerCore PhaseTrace).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}; shift || true
@@ -53,8 +55,12 @@ PermitRootLogin forced-commands-only
 StrictModes no
 UsePAM no
 PasswordAuthentication no
-SetEnv RIKER_HOME=$RIKER_HOME
+SetEnv RIKER_HOME=$RIKER_HOME SHLVL=1${RIKER_TRACE_TIMINGS:+ RIKER_TRACE_TIMINGS=$RIKER_TRACE_TIMINGS}
 CONF
+# sshd runs the forced command with the user's shell; bash run by sshd sources ~/.bashrc unless
+# SHLVL says it is not the first shell. This user's may do anything (a developer's runs
+# `pyenv init`: 0.2 s a push); the riker user of an install has none (its home is the root), so
+# SHLVL=1 keeps it out of what is measured, for both formats alike.
 mkdir -p /run/sshd
 /usr/sbin/sshd -D -e -f "$root/sshd/config" 2>"$work/sshd.log" & pids+=($!)
 "$bin/riker" --root "$root" serve 2>"$work/serve.log" & pids+=($!)
@@ -84,7 +90,42 @@ push() {
   fi
   cat "$work/push-$1.log" >> "$work/pushes-$1.log"
   t1=$(now)
+  echo "$2 $t0 $t1" >> "$work/windows-$1"
   echo "$t1 - $t0" | bc
+}
+# phases NAME ROUNDS: with RIKER_TRACE_TIMINGS=1, the median per phase (ms) of the app's last
+# ROUNDS pushes, from the riker-trace lines of the hook (in the push output) and of the agent
+# (in its log), with the time before the hook started and after it ended.
+phases() {
+  [ "${RIKER_TRACE_TIMINGS:-}" = 1 ] || return 0
+  python3 - "$work/windows-$1" "$2" "$work/pushes-$1.log" "$(agent_log "$1")" <<'PY'
+import re, statistics, sys
+windows = [l.split() for l in open(sys.argv[1])][-int(sys.argv[2]):]
+lines = []
+for f in sys.argv[3:]:
+    for l in open(f, errors="replace"):
+        m = re.search(r"riker-trace ([0-9.]+) (\S+) phase (\S+) ([0-9]+) ms", l)
+        if m: lines.append((float(m[1]), m[2], m[3], int(m[4])))
+per = {}
+order = []
+for w in windows:
+    t0, t1 = w[-2:]
+    t0, t1 = float(t0), float(t1)
+    got = {}
+    for ts, proc, phase, ms in lines:
+        if t0 <= ts <= t1 + 0.5:
+            got[phase] = got.get(phase, 0) + ms
+            if phase == "hook.pre-receive":
+                got["before hook (ssh, receive-pack, hook start)"] = round((ts - ms / 1000 - t0) * 1000)
+                got["after pre-receive (refs, post-receive, ssh exit)"] = round((t1 - ts) * 1000)
+            if phase not in order: order.append(phase)
+    got["push wall"] = round((t1 - t0) * 1000)
+    for k, v in got.items(): per.setdefault(k, []).append(v)
+order = ["push wall", "before hook (ssh, receive-pack, hook start)"] + order + ["after pre-receive (refs, post-receive, ssh exit)"]
+print("  phases of the one-line push (median ms over %d):" % len(windows))
+for k in order:
+    if k in per: print("    %-50s %6d" % (k, statistics.median(per[k])))
+PY
 }
 # Bytes of the app's artifacts in the store (slugs and blobs).
 store_bytes() { { du -sb "$root/store/apps/$1/slugs" "$root/store/apps/$1/blobs" 2>/dev/null || true; } | awk '{s+=$1} END {print s+0}'; }
@@ -153,6 +194,7 @@ if [[ " $parts " == *" flask "* ]]; then
     printf '  %-7s first push %6.2fs   one-line change %5.2fs = %5.1f%% of the first\n' "$fmt" "${first[$fmt]}" "${oneline[$fmt]}" \
       "$(pct "${oneline[$fmt]}" "${first[$fmt]}")"
   done
+  phases flask-layers "$rounds"
 fi
 
 # --- 2. numpy+pandas: bytes moved and push-to-serving for a one-line change --------------------

@@ -119,8 +119,10 @@ public actor Agent: Service {
         if let fatal { throw fatal }
     }
 
-    /// Every tick: supervise the running release; every poll interval: read what to run.
+    /// Every tick (or poll interval, when shorter): supervise the running release; every poll
+    /// interval: read what to run.
     private func loop() async {
+        let tick = min(ReleaseLauncher.tick, .milliseconds(max(10, Int(options.pollInterval * 1000))))
         var sincePoll: Stopwatch?
         var sinceDrainCheck: Stopwatch?
         while !isStopping {
@@ -133,7 +135,7 @@ public actor Agent: Service {
                 await pollStore()
             }
             await supervise()
-            try? await clock.sleep(for: ReleaseLauncher.tick)
+            try? await clock.sleep(for: tick)
         }
     }
 
@@ -189,8 +191,10 @@ public actor Agent: Service {
         await logs.refreshDrain()
         await report(.installing, release: previous?.version, target: version, healthy: previous?.webHealthy ?? false, deploy: deploy)
         let new: any StartedRelease
+        let installStart = ContinuousClock.now
+        defer { PhaseTrace.end("agent.install-total", since: installStart) }
         do {
-            guard let release = try await store.release(options.app, options.env, version) else {
+            guard let release = try await PhaseTrace.measure("agent.read-release", { try await store.release(options.app, options.env, version) }) else {
                 throw RikerError(.notFound, "release v\(version) of \(options.app) (\(options.env)) is not in the store \(store.url)")
             }
             let settings = try await deploySettings()
@@ -222,7 +226,7 @@ public actor Agent: Service {
         logger[metadataKey: "release"] = "v\(version)"
         logger.info("v\(version) is running\(new.webPort.map { " (web on internal port \($0))" } ?? "")")
         logs.event(new.webPort != nil ? "v\(version) passed its health check; switched to v\(version)" : "v\(version) is up; switched to v\(version)")
-        await report(.running, release: version, target: nil, healthy: new.webHealthy, deploy: deploy)
+        await PhaseTrace.measure("agent.report-running") { await report(.running, release: version, target: nil, healthy: new.webHealthy, deploy: deploy) }
         if let previous {
             logs.event("stopping v\(previous.version)")
             retirer?.retire(previous)

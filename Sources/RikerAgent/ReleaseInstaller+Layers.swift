@@ -23,17 +23,17 @@ extension ReleaseInstaller {
             var cached: [LayerCache.Cached] = []
             for var layer in layers {
                 layer.unpackedSize = min(layer.unpackedSize, total)
-                cached.append(try await cache.ensure(layer, of: release, group: user))
+                cached.append(try await PhaseTrace.measure("agent.layer-\(layer.role.rawValue)") { try await cache.ensure(layer, of: release, group: user) })
             }
             let staging = paths.releases.appendingPathComponent(".\(release.name)-\(UUID().uuidString.prefix(8))")
             let ready = cached
             do {
-                try await Blocking.run {
+                try await PhaseTrace.measure("agent.assemble") { try await Blocking.run {
                     try assembler.assemble(ready, into: staging)
                     let marker = staging.appendingPathComponent(Self.marker)
                     try AtomicFile.write(Data((sha + "\n").utf8), to: marker)
                     if let user, geteuid() == 0 { lchown(marker.path, user.uid, user.gid) }
-                }
+                } }
                 try cache.recordUse(version: release.version, digests: layers.map(\.digest))
                 if FileManager.default.fileExists(atPath: dir.path) { try FileManager.default.removeItem(at: dir) }
                 guard rename(staging.path, dir.path) == 0 else { throw RikerError.posix("cannot move the assembled release to", path: dir.path) }

@@ -44,16 +44,18 @@ struct ReleaseLauncher {
         if release.image != nil {
             new = ContainerRelease(release: release, image: try await imageInstaller.install(release), paths: paths, logs: logs)
         } else {
-            new = try RunningRelease(release: release, directory: try await installer.install(release, for: user), paths: paths, user: user,
-                                     logs: logs)
+            let dir = try await PhaseTrace.measure("agent.install-files") { try await installer.install(release, for: user) }
+            new = try RunningRelease(release: release, directory: dir, paths: paths, user: user, logs: logs)
         }
         let check = WebHealthCheck(release: release, settings: settings)
         if let port = new.webPort {
             new.healthURL = "http://127.0.0.1:\(port)" + check.path
         }
         do {
-            try new.start(registry: registry)
-            try await waitStarted(new, check: check, failureLines: settings.failureLines, whileWaiting: whileWaiting, isStopping: isStopping)
+            try await PhaseTrace.measure("agent.start-processes") { try new.start(registry: registry) }
+            try await PhaseTrace.measure("agent.health-check") {
+                try await waitStarted(new, check: check, failureLines: settings.failureLines, whileWaiting: whileWaiting, isStopping: isStopping)
+            }
             new.webHealthy = true
         } catch {
             await new.stop(grace: 1, registry: registry)

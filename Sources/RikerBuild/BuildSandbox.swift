@@ -35,7 +35,7 @@ struct BuildSandbox {
     /// them; each gets mode 0700, so no other user can read them.
     func handOver(_ urls: [URL]) throws {
         guard let user else { return }
-        for url in urls { try user.own(url, mode: 0o700) }
+        try user.own(urls, mode: 0o700)
     }
 
     /// Checks that the build user can write each of `dirs` (its parents must let it through),

@@ -78,6 +78,7 @@ public enum Builder {
     public static func build(_ request: BuildRequest) throws -> BuildResult {
         let fm = FileManager.default
         let output = request.output
+        let prepareStart = ContinuousClock.now
         let manifest = try AppManifestFile.load(from: request.buildDir)
         let work = request.tmpDir.appendingPathComponent("riker-build-\(UUID().uuidString.prefix(8))")
         // The work dir stays Riker's (0711), so the build user cannot swap the directories in it;
@@ -112,6 +113,7 @@ public enum Builder {
         let sandbox = BuildSandbox(home: home, sourceVersion: request.sourceVersion, timeout: request.timeout, user: request.user)
         try sandbox.handOver([request.buildDir, request.cacheDir, envDir, home, packsDir, scratch])
         try sandbox.checkAccess([request.buildDir, request.cacheDir, scratch])
+        PhaseTrace.end("buildpacks.prepare", since: prepareStart)
 
         // As on Heroku, each buildpack is detected right before its compile; an app-chosen
         // buildpack that does not detect fails the build, the built-ins stop at the first match.
@@ -122,7 +124,7 @@ public enum Builder {
         var chosen: [Buildpack] = []
         var exports: [URL] = []
         for pack in packs {
-            guard let name = try pack.detect(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch) else {
+            guard let name = try PhaseTrace.measure("buildpacks.detect", { try pack.detect(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch) }) else {
                 if explicit {
                     throw RikerError(.buildFailed, "App not compatible with buildpack: \(pack.source.displayName) (its bin/detect found nothing to build)")
                 }
@@ -130,8 +132,10 @@ public enum Builder {
             }
             output.step("\(name) app detected")
             chosen.append(pack)
-            try pack.compile(buildDir: request.buildDir, cacheDir: request.cacheDir, envDir: envDir, exports: exports,
-                             sandbox: sandbox, output: output)
+            try PhaseTrace.measure("buildpacks.compile") {
+                try pack.compile(buildDir: request.buildDir, cacheDir: request.cacheDir, envDir: envDir, exports: exports,
+                                 sandbox: sandbox, output: output)
+            }
             if fm.fileExists(atPath: pack.exportFile.path) { exports.append(pack.exportFile) }
             if !explicit { break }
         }
@@ -142,6 +146,8 @@ public enum Builder {
             if removed > 0 { output.detail("Removed \(removed) path\(removed == 1 ? "" : "s") listed in .slugignore") }
         }
 
+        let releaseStart = ContinuousClock.now
+        defer { PhaseTrace.end("buildpacks.release", since: releaseStart) }
         var defaults: [String: String] = [:]
         for pack in chosen {
             let types = try pack.release(buildDir: request.buildDir, sandbox: sandbox, scratch: scratch, output: output)

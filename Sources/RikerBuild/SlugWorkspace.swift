@@ -58,13 +58,13 @@ public struct SlugWorkspace: Sendable {
         try fm.createDirectory(at: blobs, withIntermediateDirectories: true)
         try fm.createDirectory(at: memoDir, withIntermediateDirectories: true)
 
-        let tree = try SlugTree.scan(buildDir, exclude: { $0 == SlugLayerPlan.file }, limits: limits)
+        let tree = try PhaseTrace.measure("pack.scan") { try SlugTree.scan(buildDir, exclude: { $0 == SlugLayerPlan.file }, limits: limits) }
         let plan = try SlugLayerPlan.read(buildDir: buildDir, present: tree.topLevelNames)
         var layers: [SlugLayer] = [], packed: [SlugLayer] = [], reused: [SlugLayer] = []
         var memos: [(key: String, layer: SlugLayer)] = []
         for dependency in plan.dependencies {
             let part = tree.subset(topLevel: [dependency.name], keep: true)
-            let key = dependency.fingerprint.map { memoKey(name: dependency.name, fingerprint: $0, tree: part) }
+            let key = PhaseTrace.measure("pack.memo-key") { dependency.fingerprint.map { memoKey(name: dependency.name, fingerprint: $0, tree: part) } }
             if let key, let known = memo(key), (try? link(blob(known.digest), to: outBlobs.appendingPathComponent(known.digest.hex))) != nil {
                 var layer = known
                 layer.paths = [dependency.name]
@@ -72,13 +72,15 @@ public struct SlugWorkspace: Sendable {
                 reused.append(layer)
                 continue
             }
-            let layer = try packLayer(part, role: .dependencies, paths: [dependency.name], into: outBlobs, limits: limits)
+            let layer = try PhaseTrace.measure("pack.dependencies-layer") {
+                try packLayer(part, role: .dependencies, paths: [dependency.name], into: outBlobs, limits: limits)
+            }
             layers.append(layer)
             packed.append(layer)
             if let key { memos.append((key, layer)) }
         }
         let app = tree.subset(topLevel: Set(plan.dependencies.map(\.name)), keep: false)
-        let appLayer = try packLayer(app, role: .app, paths: nil, into: outBlobs, limits: limits)
+        let appLayer = try PhaseTrace.measure("pack.app-layer") { try packLayer(app, role: .app, paths: nil, into: outBlobs, limits: limits) }
         layers.append(appLayer)
         packed.append(appLayer)
 
@@ -88,6 +90,8 @@ public struct SlugWorkspace: Sendable {
         try AtomicFile.write(data, to: outBlobs.appendingPathComponent(manifestDigest.hex), mode: 0o644)
 
         // Only the bookkeeping shared with other builds of the app is done under the lock.
+        let bookkeepingStart = ContinuousClock.now
+        defer { PhaseTrace.end("pack.bookkeeping", since: bookkeepingStart) }
         try FileLock.withLock(lockFile) {
             for digest in layers.map(\.digest) + [manifestDigest] {
                 try link(outBlobs.appendingPathComponent(digest.hex), to: blob(digest))

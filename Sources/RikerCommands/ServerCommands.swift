@@ -119,6 +119,7 @@ struct Hook: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
+            PhaseTrace.started("hook.\(name).start-up")
             // A pusher that hangs up must not stop a build or a deploy half way.
             signal(SIGPIPE, SIG_IGN)
             signal(SIGHUP, SIG_IGN)

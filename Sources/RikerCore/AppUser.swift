@@ -41,14 +41,20 @@ public struct AppUser: Sendable, Equatable, Codable, CustomStringConvertible {
     }
 
     /// Gives `url` (recursively, symlinks not followed) to this user, mode `mode` at its top.
-    public func own(_ url: URL, mode: mode_t) throws {
-        let spec = ProcessSpec("/bin/chown", ["-R", "--no-dereference", "\(uid):\(gid)", "--", url.path],
+    public func own(_ url: URL, mode: mode_t) throws { try own([url], mode: mode) }
+
+    /// Gives each of `urls` (recursively, symlinks not followed) to this user, mode `mode` at
+    /// its top: one chown for all of them.
+    public func own(_ urls: [URL], mode: mode_t) throws {
+        guard !urls.isEmpty else { return }
+        let spec = ProcessSpec("/bin/chown", ["-R", "--no-dereference", "\(uid):\(gid)", "--"] + urls.map(\.path),
                                environment: ["PATH": "/usr/bin:/bin"])
         let (out, status) = try ProcessRunner.capture(spec, timeout: 300)
         guard status.succeeded else {
-            throw RikerError(.io, "cannot give \(url.path) to \(self): \(out.split(separator: "\n").first ?? "")")
+            let what = urls.count == 1 ? urls[0].path : "\(urls[0].path) and \(urls.count - 1) more"
+            throw RikerError(.io, "cannot give \(what) to \(self): \(out.split(separator: "\n").first ?? "")")
         }
-        chmod(url.path, mode)
+        for url in urls { chmod(url.path, mode) }
     }
 }
 

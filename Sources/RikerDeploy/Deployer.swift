@@ -34,7 +34,10 @@ public struct Deployer {
         case .local: fleet = try await LocalFleet.prepare(paths: paths, store: store, app: app, env: env, settings: settings)
         case .asg: fleet = CountingFleet(inner: try AWSFleet.fromEnvironment(app: app, settings: settings), counter: counter)
         }
-        return (settings.target.rawValue, RollingDeploy(store: store, fleet: fleet, settings: settings, clock: clock))
+        var rollout = RollingDeploy(store: store, fleet: fleet, settings: settings, clock: clock)
+        // The local agent's status is a file here: reading it costs a stat, and the push waits on it.
+        if settings.target == .local { rollout.pollInterval = LocalFleet.statusPollInterval }
+        return (settings.target.rawValue, rollout)
     }
 
     /// Deploys `release` with the app env's deploy settings (read once by the caller); returns
@@ -44,7 +47,9 @@ public struct Deployer {
         let counter = RequestCounter()
         var counted = self
         counted.store = CountingStore(inner: store, counter: counter)
-        counted.notifier = await DeployNotifier.load(app: release.app, env: release.env, paths: paths, store: store, output: output)
+        counted.notifier = await PhaseTrace.measure("deploy.notifier") {
+            await DeployNotifier.load(app: release.app, env: release.env, paths: paths, store: store, output: output)
+        }
         do {
             let address = try await counted.deployCounted(release, settings: settings, counter: counter)
             await counted.notifier?.finish()
@@ -59,8 +64,11 @@ public struct Deployer {
         let app = release.app, env = release.env
         let (targetName, target): (String, any DeployTarget)
         if let targetOverride { (targetName, target) = ("override", targetOverride) } else {
-            (targetName, target) = try await self.target(app: app, env: env, settings: settings, store: store, counter: counter)
+            (targetName, target) = try await PhaseTrace.measure("deploy.target") {
+                try await self.target(app: app, env: env, settings: settings, store: store, counter: counter)
+            }
         }
+        let lockStart = ContinuousClock.now
         let id = Self.newDeployID()
         let holder = "\(ProcessInfo.processInfo.hostName):\(getpid())"
         let lease = lockLease
@@ -72,6 +80,7 @@ public struct Deployer {
             lock = try await store.acquireLock(app, env, holder: holder, deploy: id, lease: lease, wait: 900, clock: clock)
         }
         let lockTag = lock.etag
+        PhaseTrace.end("deploy.lock", since: lockStart)
         if let interrupted = lock.interrupted {
             do { try await DeployRecovery(store: store, output: output).recover(app, env, interrupted: interrupted) } catch {
                 try? await store.releaseLock(app, env, etag: lockTag)
@@ -95,7 +104,7 @@ public struct Deployer {
             group.cancelAll()
             return outcome!
         }
-        try? await store.releaseLock(app, env, etag: held.etag)
+        try? await PhaseTrace.measure("deploy.unlock") { try await store.releaseLock(app, env, etag: held.etag) }
         return try result.get()
     }
 
@@ -117,17 +126,19 @@ public struct Deployer {
     private func deployLocked(_ release: Release, settings: DeploySettings, target: any DeployTarget, targetName: String, id: String,
                               counter: RequestCounter) async throws -> String {
         let app = release.app, env = release.env
+        let recordStart = ContinuousClock.now
         let (prevVersion, etag) = try await store.current(app, env)
         let previous = try await prevVersion.asyncMap { try await store.release(app, env, $0) } ?? nil
         let record = DeployRecord(id: id, app: app, env: env, release: release.version, previous: prevVersion, target: targetName)
         let context = DeployContext(id: id, output: output, store: store, record: record)
         try await store.saveDeploy(record)
         notify(.deployStarted, release, deploy: id, previous: previous)
+        PhaseTrace.end("deploy.record", since: recordStart)
 
         // The release phase runs before anything switches: its failure leaves `current` alone.
         let phase = ReleasePhase(paths: paths, store: store, output: output)
         if runsReleasePhase {
-            do { try await phase.runReleaseCommand(release, settings: settings) } catch {
+            do { try await PhaseTrace.measure("deploy.release-phase") { try await phase.runReleaseCommand(release, settings: settings) } } catch {
                 await context.update { $0.outcome = .failed; $0.finishedAt = Date(); $0.error = error.userMessage; $0.requests = counter.snapshot }
                 notify(.deployFailed, release, deploy: id, previous: previous, error: error)
                 let still = previous.map { "; \($0.name) is still serving" } ?? ""
@@ -138,11 +149,11 @@ public struct Deployer {
         output.step("Deploying \(release.name) to \(targetName)")
         let currentTag = try await store.setCurrent(app, env, to: release.version, expected: etag)
         do {
-            let address = try await target.rollout(release, previous: previous, context: context)
+            let address = try await PhaseTrace.measure("deploy.rollout") { try await target.rollout(release, previous: previous, context: context) }
             await context.update { $0.outcome = .succeeded; $0.finishedAt = Date(); $0.requests = counter.snapshot }
             notify(.deploySucceeded, release, deploy: id, previous: previous)
             output.step("Deployed: \(address)")
-            await phase.runPostdeploy(release, settings: settings)
+            await PhaseTrace.measure("deploy.postdeploy") { await phase.runPostdeploy(release, settings: settings) }
             return address
         } catch {
             // Put `current` back, unless someone else has moved it since.

@@ -141,7 +141,7 @@ public actor LocalAgentSupervisor: Service {
             var spec = ProcessSpec(agentBinary.path, [
                 "run", "--store", store.url, "--app", app, "--env", env,
                 "--instance-id", LocalFleet.instanceID, "--dir", dir.path, "--port", String(port),
-                "--container-storage", paths.containerStorage.path,
+                "--container-storage", paths.containerStorage.path, "--poll-interval", String(LocalFleet.agentPollInterval),
             ] + (AppUser.canSwitch ? ["--app-uid", String(try AppUsers(paths: paths).users(of: app).run.uid)] : []))
             spec.stdout = logFD >= 0 ? .fd(logFD) : .null
             spec.stderr = logFD >= 0 ? .fd(logFD) : .null

@@ -8,6 +8,11 @@ import RikerRelease
 /// an Auto Scaling Group, so rollback, timeouts, events and the record are the same.
 public struct LocalFleet: Fleet {
     public static let instanceID = "local-1"
+    /// How often a local deploy reads the agent's status (a file; cheap to read often).
+    public static let statusPollInterval: Duration = .milliseconds(25)
+    /// Seconds between the local agent's reads of what to run (`--poll-interval`): a file read,
+    /// so often enough that a deploy's order is picked up at once.
+    public static let agentPollInterval = 0.05
     public let paths: RikerPaths
     public let store: any ReleaseStore
     public let app: String

@@ -25,7 +25,9 @@ extension Pipeline {
         let layout = work.appendingPathComponent("slug-layers")
         let packed: SlugWorkspace.Packed
         do {
-            packed = try await Blocking.run { try workspace.pack(buildDir: buildDir, layout: layout, limits: limits) }
+            packed = try await PhaseTrace.measure("build.pack") {
+                try await Blocking.run { try workspace.pack(buildDir: buildDir, layout: layout, limits: limits) }
+            }
         } catch let e as RikerError {
             throw RikerError(.buildFailed, e.message)
         }
@@ -36,8 +38,10 @@ extension Pipeline {
         }
         output.detail("Done: \(humanSize(manifest.size)) in \(manifest.layers.count) layer\(manifest.layers.count == 1 ? "" : "s"): "
             + parts.joined(separator: ", "))
-        let push = try await store.pushBlobs(app: request.app, packed.blobs, from: layout,
-                                             tags: ["app": request.app, "env": request.env, "commit": request.commit])
+        let push = try await PhaseTrace.measure("build.upload") {
+            try await store.pushBlobs(app: request.app, packed.blobs, from: layout,
+                                      tags: ["app": request.app, "env": request.env, "commit": request.commit])
+        }
         output.detail("Uploaded \(push.uploaded) of \(push.uploaded + push.present) blobs (\(humanSize(push.uploadedBytes)))"
             + (push.present > 0 ? "; \(push.present) already stored" : ""))
         return StoredSlug(key: StoreLayout.blob(request.app, packed.manifestDigest), sha256: packed.manifestDigest.hex,

@@ -40,25 +40,43 @@ public struct Pipeline {
     /// Builds `request.commit` and stores it as a new release. Throws `.buildFailed` with the
     /// reason; nothing is stored then.
     public func buildRelease(_ request: PipelineRequest) async throws -> Release {
+        let work = newWorkDir()
+        defer { Self.remove(work) }
+        return try await buildRelease(request, work: work)
+    }
+
+    /// A build's scratch directory (checkout, slug layers), in ROOT/tmp; the caller removes it.
+    private func newWorkDir() -> URL { paths.tmpDir.appendingPathComponent("build-\(UUID().uuidString.prefix(12))") }
+
+    /// Removes a build's scratch directory: thousands of files once dependencies are installed,
+    /// which can take a few hundred milliseconds on a busy disk.
+    private static func remove(_ work: URL) {
+        let start = ContinuousClock.now
+        try? FileManager.default.removeItem(at: work)
+        PhaseTrace.end("build.cleanup", since: start)
+    }
+
+    /// Builds `request.commit` in `work`, which it leaves behind.
+    private func buildRelease(_ request: PipelineRequest, work: URL) async throws -> Release {
         let app = request.app, env = request.env
         let build = try BuildSettings(request.settings, env: env)
         try Self.openForBuildUser(paths)
-        let work = paths.tmpDir.appendingPathComponent("build-\(UUID().uuidString.prefix(12))")
         let buildDir = work.appendingPathComponent("app")
-        defer { try? FileManager.default.removeItem(at: work) }
         try FileManager.default.createDirectory(at: buildDir, withIntermediateDirectories: true)
 
         let short = String(request.commit.prefix(7))
         output.step("Building \(app) (\(env)) from \(short)")
         // Checkout, build and pack block their thread for seconds to minutes: each runs on a
         // thread of its own, never on the cooperative pool.
-        let summary = try await Blocking.run { [request] in
-            let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
-            try repo.checkout(commit: request.commit, to: buildDir)
-            return (try? repo.summary(of: request.commit)) ?? ""
+        let summary = try await PhaseTrace.measure("build.checkout") {
+            try await Blocking.run { [request] in
+                let repo = try GitRepository.open(request.repository, environment: request.gitEnvironment)
+                try repo.checkout(commit: request.commit, to: buildDir)
+                return (try? repo.summary(of: request.commit)) ?? ""
+            }
         }
 
-        let config = try await store.config(app, env).vars
+        let config = try await PhaseTrace.measure("build.config") { try await store.config(app, env).vars }
         output.mask(config.values)
         let built: Artifact
         switch Builder.kind(buildDir: buildDir, config: config) {
@@ -70,6 +88,8 @@ public struct Pipeline {
         case .buildpacks:
             built = try await buildSlug(request, buildDir: buildDir, work: work, config: config, settings: build)
         }
+        let releaseStart = ContinuousClock.now
+        defer { PhaseTrace.end("build.create-release", since: releaseStart) }
         let (formation, notes) = try await formation(of: built, app: app, env: env, order: BuiltAppFiles.procfileOrder(in: buildDir))
         let release = try await store.createRelease(Release(
             version: 0, app: app, env: env, commit: request.commit, ref: request.ref, builder: built.builder,
@@ -119,7 +139,7 @@ public struct Pipeline {
             raiseHint: "raise it with apps:set \(request.app) build.max_slug_mb=N",
             deadline: Date().addingTimeInterval(settings.timeout),
             deadlineName: "the build time limit (build.timeout_seconds=\(Int(settings.timeout.rounded())))")
-        let result = try await Blocking.run { try Builder.build(buildRequest) }
+        let result = try await PhaseTrace.measure("build.buildpacks") { try await Blocking.run { try Builder.build(buildRequest) } }
 
         output.step("Compressing...")
         if settings.layeredSlugs {
@@ -148,11 +168,19 @@ public struct Pipeline {
         // Both are checked before the build starts, so a bad setting costs no build.
         let deploy = try DeploySettings(request.settings, env: request.env)
         let release: Release
-        do { release = try await buildRelease(request) } catch {
+        let work = newWorkDir()
+        do { release = try await buildRelease(request, work: work) } catch {
+            Self.remove(work)
             await notifyBuildFailed(request, error: error)
             throw error
         }
-        try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: deploy)
+        // The build's files are removed on a thread of their own while the release deploys
+        // (awaited however the deploy ends), rather than before: the push need not wait for it.
+        async let removed: Void = Blocking.run { Self.remove(work) }
+        try await PhaseTrace.measure("deploy") {
+            try await Deployer(paths: paths, store: store, output: output).deploy(release, settings: deploy)
+        }
+        await removed
         return release
     }
 

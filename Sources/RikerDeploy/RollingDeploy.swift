@@ -52,11 +52,15 @@ public struct RollingDeploy: DeployTarget {
                     if drain > 0 { try await clock.sleep(for: .seconds(drain)) }
                 }
                 touched += batch
-                for id in batch {
-                    try await store.setDesired(release.app, release.env, instance: id, DesiredRelease(release: release.version, deploy: context.id))
+                try await PhaseTrace.measure("rollout.set-desired") {
+                    for id in batch {
+                        try await store.setDesired(release.app, release.env, instance: id, DesiredRelease(release: release.version, deploy: context.id))
+                    }
+                    await fleet.desiredWritten(batch)
                 }
-                await fleet.desiredWritten(batch)
-                statuses += try await waitForAgents(batch, release: release, deploy: context.id, watcher: watcher, context: context)
+                statuses += try await PhaseTrace.measure("rollout.wait-agents") {
+                    try await waitForAgents(batch, release: release, deploy: context.id, watcher: watcher, context: context)
+                }
                 if !fleet.targetGroups.isEmpty {
                     for tg in fleet.targetGroups { try await fleet.register(batch, in: tg) }
                     try await waitForTargets(batch)

@@ -57,9 +57,11 @@ public struct ReceiveHook {
     public func preReceive(_ updates: [RefUpdate], repository: URL, pusher: String,
                            gitEnvironment: [String: String] = ProcessInfo.processInfo.environment) async -> Int32 {
         let owner = ProcessIdentity.of(getppid())
+        let hookStart = ContinuousClock.now
+        defer { PhaseTrace.end("hook.pre-receive", since: hookStart) }
         do {
             let app = try Self.app(ofRepository: repository)
-            guard let (settings, _) = try await store.app(app) else {
+            guard let (settings, _) = try await PhaseTrace.measure("hook.read-app", { try await store.app(app) }) else {
                 throw RikerError(.notFound, "app \(app) does not exist in the store \(store.url)")
             }
             for update in updates {
@@ -73,10 +75,12 @@ public struct ReceiveHook {
                     continue
                 }
                 try AppName.validate(env, kind: "environment")
-                if let owner {
-                    try await PushLock(paths: paths, app: app, env: env, owner: owner).acquire(output: output, what: "\(app) (\(env))")
+                try await PhaseTrace.measure("hook.lock") {
+                    if let owner {
+                        try await PushLock(paths: paths, app: app, env: env, owner: owner).acquire(output: output, what: "\(app) (\(env))")
+                    }
+                    try checkUnmoved(update, repository: repository, gitEnvironment: gitEnvironment)
                 }
-                try checkUnmoved(update, repository: repository, gitEnvironment: gitEnvironment)
                 if geteuid() != 0, let endpoint = DelegatedPush.Endpoint.read(paths) {
                     // An install: this user cannot switch to the app's build user, root serve can.
                     let quarantine = gitEnvironment.filter { DelegatedPush.quarantineVariables.contains($0.key) }

@@ -28,6 +28,9 @@ public struct SSHSession {
 
     /// Does everything up to the exec or the verb; returns which.
     public func prepare(keyName: String, command: String?) async throws -> SSHAction {
+        PhaseTrace.started("ssh-command.start-up")
+        let prepareStart = ContinuousClock.now
+        defer { PhaseTrace.end("ssh-command.prepare", since: prepareStart) }
         let ring = KeyRing(paths: paths, rikerBinary: Installation.rikerBinary.path)
         guard AppName.isValid(keyName), let key = try ring.key(named: keyName) else {
             throw RikerError(.permissionDenied, "this key is no longer registered with Riker")

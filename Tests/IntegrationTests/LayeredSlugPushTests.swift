@@ -65,6 +65,9 @@ import Testing
         #expect(added.count == 2, "\(added)")
         // The dependencies layer (and everything else already stored) was not written again.
         #expect(blobInodes(server, "lay").filter { before.contains($0.key) } == inodes)
+        // The build's scratch dir, removed while the release deployed, is gone when the push returns.
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: server.root.appendingPathComponent("tmp").path)) ?? []
+        #expect(!scratch.contains { $0.hasPrefix("build-") && !$0.hasPrefix("build-logs") }, "\(scratch)")
         let releases = try server.riker(["releases", "lay", "--json"])
         #expect(releases.succeeded)
         #expect(assembled(server, "lay").last?.contains("v2: assembled from 2 layers, fetched 1 ") == true, "\(assembled(server, "lay"))")

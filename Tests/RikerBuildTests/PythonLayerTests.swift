@@ -42,4 +42,31 @@ import Testing
         #expect(again.reused.map(\.digest) == [first.manifest.layers[0].digest])
         #expect(again.packed.map(\.role) == [.app])
     }
+
+    /// A build that reuses the cached packages never starts pip (seconds on a busy machine): a
+    /// pip config that breaks pip (it reaches pip as a `PIP_*` config var) does not fail it, and
+    /// the same config does fail the build once requirements.txt changes and pip must run.
+    @Test func reusingTheCachedPackagesDoesNotStartPipAndChangedRequirementsDo() throws {
+        let f = try BuildFixture(); defer { f.remove() }
+        try f.writeApp(["requirements.txt": "six==1.16.0\n", "app.py": "import six\n"])
+        _ = try f.build(timeout: 120).result.get()
+        let generation = try #require(f.read(".riker/layers"))
+
+        let broken = f.temp.path("broken-pip.conf")
+        try Data("not a pip config [[\n".utf8).write(to: broken)
+        chmod(broken.path, 0o644)
+        chmod(f.temp.url.path, 0o755)
+        let config = ["PIP_CONFIG_FILE": broken.path]
+        for dir in [".heroku", ".riker"] { try FileManager.default.removeItem(at: f.app.appendingPathComponent(dir)) }
+        let (reused, lines) = f.build(config: config, timeout: 120)
+        _ = try reused.get()
+        #expect(lines.contains("       requirements.txt unchanged; reusing cached packages"))
+        #expect(f.read(".riker/layers") == generation)
+
+        for dir in [".heroku", ".riker"] { try FileManager.default.removeItem(at: f.app.appendingPathComponent(dir)) }
+        try f.writeApp(["requirements.txt": "six==1.16.0\n# changed\n"])
+        let (changed, changedLines) = f.build(config: config, timeout: 120)
+        #expect(changed.rikerError?.code == .buildFailed)
+        #expect(changedLines.contains { $0.contains("pip does not run for") && $0.contains("Configuration file could not be loaded") }, "\(changedLines)")
+    }
 }

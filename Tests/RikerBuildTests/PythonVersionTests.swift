@@ -62,7 +62,7 @@ import Testing
         let fake = bin.appendingPathComponent("python3.99")
         try Data("""
             #!/bin/sh
-            case "$*" in *sys.version_info*) echo 3.99.1; exit 0 ;; esac
+            case "$*" in --version) echo "Python 3.99.1"; exit 0 ;; *sys.version_info*) echo 3.99.1; exit 0 ;; esac
             exec python3 "$@"
 
             """.utf8).write(to: fake)
