@@ -21,7 +21,8 @@ struct ReleaseLauncher {
     let logger: Logger
     /// Where the release's processes' output goes (the agent's stream).
     var logs: LogStream?
-    static let tick: Duration = .milliseconds(100)
+    /// How often a starting release is looked at (its processes, its next health check).
+    static let tick: Duration = .milliseconds(50)
     /// Lines of a health check's answer body a failure report shows.
     static let bodyLines = 10
 

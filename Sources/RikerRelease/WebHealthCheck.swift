@@ -29,11 +29,14 @@ public struct WebHealthCheck: Sendable, Equatable {
     /// Dokku's defaults for a check that names no timeout or wait.
     static let dokkuTimeout: Double = 5
     static let dokkuWait: Double = 5
+    /// Between attempts of a check that sets no wait: a refused connect costs next to nothing,
+    /// and every wait here is time the new release could already be serving.
+    static let quickWait: Double = 0.05
 
     public init(release: Release, settings: DeploySettings) {
         let check = release.manifest?.healthchecks["web"]?.first { $0.type == .startup && $0.path != nil }
         guard let check, let path = check.path else {
-            self.init(path: settings.healthPath, attempts: nil, attemptTimeout: 2, wait: 0.1, initialDelay: 0, content: nil,
+            self.init(path: settings.healthPath, attempts: nil, attemptTimeout: 2, wait: Self.quickWait, initialDelay: 0, content: nil,
                       deadline: settings.timeout, source: "deploy.health_path")
             return
         }
@@ -43,7 +46,7 @@ public struct WebHealthCheck: Sendable, Equatable {
             self.init(path: path, attempts: attempts, attemptTimeout: timeout, wait: wait, initialDelay: delay, content: check.content,
                       deadline: delay + Double(attempts) * (timeout + wait), source: "app.json healthchecks.web")
         } else {
-            self.init(path: path, attempts: nil, attemptTimeout: Double(check.timeout ?? 2), wait: check.wait.map(Double.init) ?? 0.1,
+            self.init(path: path, attempts: nil, attemptTimeout: Double(check.timeout ?? 2), wait: check.wait.map(Double.init) ?? Self.quickWait,
                       initialDelay: delay, content: check.content, deadline: delay + settings.timeout, source: "app.json healthchecks.web")
         }
     }
