@@ -26,37 +26,29 @@ public struct BuildJournal: Sendable {
         try? await records.save(record)
         output.detail("Build \(record.id): riker builds:output \(record.app) \(record.id)")
         let key = StoreLayout.buildLog(record.app, record.id)
-        let uploader = Task { [store, uploadInterval] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: uploadInterval)
-                if Task.isCancelled { return }
-                try? await store.upload(key, from: file, tags: [:])
-            }
-        }
+        let uploader = GrowingFileUpload(store: store, key: key, file: file, interval: uploadInterval)
         defer { try? FileManager.default.removeItem(at: file) }
         do {
             let release = try await body()
             record.status = .succeeded
             record.release = release.name
             record.builder = release.builder
-            await finish(record, output: output, uploader: uploader, file: file, key: key)
+            await finish(record, output: output, uploader: uploader)
             return release
         } catch {
             record.status = .failed
             record.error = String(output.masking(error.userMessage).prefix(1000))
-            await finish(record, output: output, uploader: uploader, file: file, key: key)
+            await finish(record, output: output, uploader: uploader)
             throw error
         }
     }
 
     /// The log is stored before the record says the build is over, so a finished build's log is complete.
-    private func finish(_ record: BuildRecord, output: Output, uploader: Task<Void, Never>, file: URL, key: String) async {
-        uploader.cancel()
-        await uploader.value
+    private func finish(_ record: BuildRecord, output: Output, uploader: GrowingFileUpload) async {
         output.endTee()
+        await uploader.finish()
         var record = record
         record.finishedAt = Date()
-        try? await store.upload(key, from: file, tags: [:])
         try? await BuildRecords(store: store).save(record)
     }
 
