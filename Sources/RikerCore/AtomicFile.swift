@@ -1,13 +1,22 @@
 import Foundation
 
+/// Who a written file belongs to.
+public struct FileOwner: Sendable, Equatable {
+    public var uid: uid_t
+    public var gid: gid_t
+    public init(uid: uid_t, gid: gid_t) { self.uid = uid; self.gid = gid }
+}
+
 /// Small file helpers with the guarantees the store and key ring need.
 public enum AtomicFile {
     /// Writes `data` to a temp file beside `url`, fsyncs it, and renames it over `url`:
     /// readers see the old or the new content, never a mix.
-    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o600) throws {
+    /// With `owner`, the file has that owner before it appears under its name, so a reader who
+    /// is that owner never meets it unreadable (root writing into another user's store).
+    public static func write(_ data: Data, to url: URL, mode: mode_t = 0o600, owner: FileOwner? = nil) throws {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = try writeTemp(data, in: dir, mode: mode)
+        let tmp = try writeTemp(data, in: dir, mode: mode, owner: owner)
         guard rename(tmp.path, url.path) == 0 else {
             let err = errno
             unlink(tmp.path)
@@ -17,10 +26,10 @@ public enum AtomicFile {
 
     /// Writes `data` to `url` only if nothing is there yet (link(2) of a complete temp file, so a
     /// reader never sees a partial file). Returns false if `url` already existed.
-    public static func createIfAbsent(_ data: Data, at url: URL, mode: mode_t = 0o600) throws -> Bool {
+    public static func createIfAbsent(_ data: Data, at url: URL, mode: mode_t = 0o600, owner: FileOwner? = nil) throws -> Bool {
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let tmp = try writeTemp(data, in: dir, mode: mode)
+        let tmp = try writeTemp(data, in: dir, mode: mode, owner: owner)
         defer { unlink(tmp.path) }
         if link(tmp.path, url.path) == 0 { return true }
         if errno == EEXIST { return false }
@@ -47,14 +56,14 @@ public enum AtomicFile {
         }
     }
 
-    private static func writeTemp(_ data: Data, in dir: URL, mode: mode_t) throws -> URL {
+    private static func writeTemp(_ data: Data, in dir: URL, mode: mode_t, owner: FileOwner?) throws -> URL {
         var template = Array(dir.appendingPathComponent(".tmp-XXXXXX").path.utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw RikerError.posix("cannot create a temp file in", path: dir.path) }
         let path = String(cString: template)
         defer { close(fd) }
         let ok = data.withUnsafeBytes { writeAll(fd, $0) }
-        guard ok, fchmod(fd, mode) == 0, fsync(fd) == 0 else {
+        guard ok, fchmod(fd, mode) == 0, owner.map({ fchown(fd, $0.uid, $0.gid) == 0 }) ?? true, fsync(fd) == 0 else {
             let err = errno
             unlink(path)
             throw RikerError.posix("cannot write", path: path, errno: err)

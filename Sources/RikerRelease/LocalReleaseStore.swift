@@ -37,15 +37,23 @@ public struct LocalReleaseStore: ReleaseStore {
     /// beside pushes as the `riker` user), what it creates is given to that owner, so the owner
     /// can change and delete it later (`apps:destroy`).
     private func keepOwner(_ url: URL) {
-        guard geteuid() == 0 else { return }
-        var top = stat()
-        guard stat(directory.path, &top) == 0, top.st_uid != 0 else { return }
+        guard let owner = foreignOwner() else { return }
         var item = url
         while item.path.count > directory.path.count {
             var st = stat()
-            if lstat(item.path, &st) == 0, st.st_uid != top.st_uid { lchown(item.path, top.st_uid, top.st_gid) }
+            if lstat(item.path, &st) == 0, st.st_uid != owner.uid { lchown(item.path, owner.uid, owner.gid) }
             item = item.deletingLastPathComponent()
         }
+    }
+
+    /// The store's owner when root writes into a store another user owns, else nil. Files are
+    /// given to it before they are renamed into place: the owner reading a key (a push's hook
+    /// following its build log) must never find it root's and unreadable for a moment.
+    private func foreignOwner() -> FileOwner? {
+        guard geteuid() == 0 else { return nil }
+        var top = stat()
+        guard stat(directory.path, &top) == 0, top.st_uid != 0 else { return nil }
+        return FileOwner(uid: top.st_uid, gid: top.st_gid)
     }
 
     private func keyLock(_ key: String) -> URL {
@@ -83,10 +91,11 @@ public struct LocalReleaseStore: ReleaseStore {
         try guardDirectory()
         let lock = keyLock(key)
         defer { keepOwner(p); keepOwner(lock) }
+        let owner = foreignOwner()
         return try FileLock.withLock(lock) {
             switch condition {
             case .ifAbsent:
-                guard try AtomicFile.createIfAbsent(data, at: p, mode: 0o600) else {
+                guard try AtomicFile.createIfAbsent(data, at: p, mode: 0o600, owner: owner) else {
                     throw RikerError(.preconditionFailed, "\(key) already exists")
                 }
             case .ifMatch(let expected):
@@ -94,9 +103,9 @@ public struct LocalReleaseStore: ReleaseStore {
                 guard let currentData, Self.etag(currentData) == expected else {
                     throw RikerError(.preconditionFailed, "\(key) changed since it was read")
                 }
-                try AtomicFile.write(data, to: p, mode: 0o600)
+                try AtomicFile.write(data, to: p, mode: 0o600, owner: owner)
             case .always:
-                try AtomicFile.write(data, to: p, mode: 0o600)
+                try AtomicFile.write(data, to: p, mode: 0o600, owner: owner)
             }
             return Self.etag(data)
         }
@@ -146,6 +155,9 @@ public struct LocalReleaseStore: ReleaseStore {
         let tmp = p.deletingLastPathComponent().appendingPathComponent(".upload-\(UUID().uuidString)")
         do {
             try FileManager.default.copyItem(at: file, to: tmp)
+            if let owner = foreignOwner(), lchown(tmp.path, owner.uid, owner.gid) != 0 {
+                throw RikerError.posix("cannot give to the store's owner", path: tmp.path)
+            }
             guard rename(tmp.path, p.path) == 0 else { throw RikerError.posix("cannot store", path: p.path) }
         } catch {
             try? FileManager.default.removeItem(at: tmp)
@@ -154,7 +166,7 @@ public struct LocalReleaseStore: ReleaseStore {
         keepOwner(p)
         if !tags.isEmpty {
             let meta = directory.appendingPathComponent(".meta").appendingPathComponent(key + ".tags.json")
-            try AtomicFile.write(try JSONCoding.encode(tags), to: meta)
+            try AtomicFile.write(try JSONCoding.encode(tags), to: meta, owner: foreignOwner())
             keepOwner(meta)
         }
     }
