@@ -14,21 +14,9 @@ root=$work/root
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/lib.sh
 
-moto_port=$(freeport)
-moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 & pids+=($!)
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-export AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port AWS_EC2_METADATA_DISABLED=true AWS_PAGER=""
-for _ in $(seq 100); do curl -s "$AWS_ENDPOINT_URL/moto-api/" >/dev/null && break; sleep 0.1; done
-aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" --output text "$@"; }
-
-vpc=$(aws ec2 describe-vpcs --filters Name=is-default,Values=true --query 'Vpcs[0].VpcId')
-tg=$(aws elbv2 create-target-group --name bench-tg --protocol HTTP --port 80 --vpc-id "$vpc" --query 'TargetGroups[0].TargetGroupArn')
-aws ec2 create-launch-template --launch-template-name bench-lt --launch-template-data '{"ImageId":"ami-12c6146b","InstanceType":"t2.micro"}' >/dev/null
-aws autoscaling create-auto-scaling-group --auto-scaling-group-name bench-asg --launch-template LaunchTemplateName=bench-lt \
-  --min-size 0 --max-size "$n" --desired-capacity "$n" --availability-zones us-east-1a --target-group-arns "$tg"
-ids=$(aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names bench-asg --query 'AutoScalingGroups[0].Instances[].InstanceId' | tr '\t' '\n')
+start_moto_asg "$n"
 
 export RIKER_HOME=$(pwd)
 r() { "$bin/riker" --root "$root" "$@"; }

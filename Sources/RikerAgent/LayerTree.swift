@@ -71,35 +71,14 @@ enum LayerTree {
     }
 
     private static func walk(directory: String, prefix: String, _ visit: (Entry) throws -> Void) throws {
-        for name in try names(in: directory) {
+        for name in try DirectoryListing.names(in: directory).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
             let absolute = directory + "/" + name
             var info = stat()
             guard lstat(absolute, &info) == 0 else { throw RikerError.posix("cannot read", path: absolute) }
             let entry = Entry(relative: prefix + name, absolute: absolute, info: info,
-                              linkTarget: info.st_mode & S_IFMT == S_IFLNK ? try readLink(absolute) : nil)
+                              linkTarget: info.st_mode & S_IFMT == S_IFLNK ? try DirectoryListing.linkTarget(absolute) : nil)
             try visit(entry)
             if entry.isDirectory { try walk(directory: absolute, prefix: entry.relative + "/", visit) }
         }
-    }
-
-    private static func names(in directory: String) throws -> [String] {
-        guard let handle = opendir(directory) else { throw RikerError.posix("cannot list", path: directory) }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-    }
-
-    static func readLink(_ path: String) throws -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count >= 0 else { throw RikerError.posix("cannot read symlink", path: path) }
-        buffer[count] = 0
-        return String(cString: buffer)
     }
 }

@@ -39,7 +39,7 @@ enum SlugSource {
     }
 
     private static func walk(directory: String, prefix: String, exclude: (String) -> Bool, into result: inout [SlugSourceEntry]) throws {
-        for name in try names(in: directory) {
+        for name in try DirectoryListing.names(in: directory) {
             if name == ".git" { continue }
             let relative = prefix + name
             if exclude(relative) { continue }
@@ -55,7 +55,7 @@ enum SlugSource {
             case FileType.regular:
                 result.append(SlugSourceEntry(path: relative, kind: .file(size: Int64(info.st_size)), permissions: permissions, modified: modified))
             case FileType.symlink:
-                let target = try readLink(absolute)
+                let target = try DirectoryListing.linkTarget(absolute)
                 let parts = relative.split(separator: "/")
                 if let refusal = SlugPath.symlinkEscape(linkPath: parts, target: target) {
                     throw RikerError(.archive, "cannot pack symlink '\(relative)': \(refusal.reason); the agent refuses such slugs, make it relative and inside the app")
@@ -65,27 +65,5 @@ enum SlugSource {
                 continue
             }
         }
-    }
-
-    /// The names in `directory`, without `.` and `..`.
-    private static func names(in directory: String) throws -> [String] {
-        guard let handle = opendir(directory) else { throw RikerError.posix("cannot list", path: directory) }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: &entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    private static func readLink(_ path: String) throws -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count >= 0 else { throw RikerError.posix("cannot read symlink", path: path) }
-        buffer[count] = 0
-        return String(cString: buffer)
     }
 }
