@@ -24,7 +24,9 @@ public struct DeployRecords: Sendable {
             for try await r in group { if let r { all.append(r) } }
             return all
         }
-        return records.sorted { ($0.startedAt, $0.id) > ($1.startedAt, $1.id) }
+        // Start times are stored to the second; within one second the higher release is the
+        // later deploy (new releases, rollbacks and promotions all take the next number).
+        return records.sorted { ($0.startedAt, $0.release, $0.id) > ($1.startedAt, $1.release, $1.id) }
     }
 
     /// The record of deploy `id`, nil if there is none.
